@@ -1,0 +1,66 @@
+"""`socialkpi` command line: replay, schema (more subcommands join as the product grows)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from cli.progress import Progress
+from cli.replay import replay, write_summary, write_table
+from kpis.timeutil import parse_ts
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    as_of = parse_ts(args.as_of) if args.as_of else None
+    records, summary, engine = replay(args.files, as_of=as_of, progress=Progress())
+    out = sys.stdout
+    if args.format == "table":
+        write_table(out, records)
+    else:
+        out.writelines(record.to_json() + "\n" for record in records)
+    out.flush()
+    write_summary(sys.stderr, summary, engine, len(records))
+    return 1 if args.strict and summary.rejected else 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from models.schema import event_json_schema
+
+    text = json.dumps(event_json_schema(), indent=2, sort_keys=True) + "\n"
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socialkpi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rp = sub.add_parser("replay", help="compute KPI records from JSON-lines event files")
+    rp.add_argument("files", nargs="+", metavar="FILE", help="event files ('-' = stdin, .gz ok)")
+    rp.add_argument("--as-of", help="evaluation time, RFC 3339 (default: latest event time)")
+    rp.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+    rp.add_argument("--strict", action="store_true", help="exit 1 if any line was rejected")
+    rp.set_defaults(func=_cmd_replay)
+    sc = sub.add_parser("schema", help="write the JSON Schema of the event contract")
+    sc.add_argument("--out", help="file to write (default: stdout)")
+    sc.set_defaults(func=_cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValueError as exc:  # bad --as-of and the like: a message, not a traceback
+        print(f"socialkpi: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Interaction history per actor and warm prospects (seed 000)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.events import PostInteraction
+from kpis.config import EngineConfig
+from kpis.daily import day_expired
+from kpis.emit import Emitter, retained_day_cutoff
+from kpis.state import AccountState, Actor
+from kpis.timeutil import day_of
+
+HISTORY_KINDS = frozenset(("reaction", "comment", "share"))
+BUCKETS = (
+    ("1", 1, 1),
+    ("2", 2, 2),
+    ("3", 3, 3),
+    ("4", 4, 4),
+    ("5", 5, 5),
+    ("6-9", 6, 9),
+    ("10-24", 10, 24),
+    ("25+", 25, None),
+)
+
+
+def on_interaction(st: AccountState, ev: PostInteraction, t: int, cfg: EngineConfig) -> bool:
+    """Feed the actor's history; False when the event is too old for it."""
+    actor_id = ev.actor_id
+    if actor_id is None:
+        return False
+    day = day_of(t)
+    if day_expired(st, day, cfg.actor_retention_us):
+        return False
+    actor = st.actors.get(actor_id)
+    if actor is None:
+        actor = st.actors[actor_id] = Actor()
+    if ev.kind in HISTORY_KINDS:
+        actor.days[day] = actor.days.get(day, 0) + ev.count
+    degree = ev.actor_degree
+    if degree is not None and (
+        t > actor.degree_at or (t == actor.degree_at and degree < (actor.degree or 4))
+    ):
+        actor.degree_at, actor.degree = t, degree
+    st.touch("actors", actor_id)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class WarmProspect:
+    actor_id: str
+    interactions: int
+    degree: int | None
+
+    @property
+    def invite_to_connect(self) -> bool:
+        return self.degree != 1
+
+
+def interaction_counts(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[str, int]:
+    first_day, last_day = retained_day_cutoff(as_of, cfg.actor_retention_us), day_of(as_of)
+    counts: dict[str, int] = {}
+    for actor_id, actor in st.actors.items():
+        total = sum(n for day, n in actor.days.items() if first_day <= day <= last_day)
+        if total:
+            counts[actor_id] = total
+    return counts
+
+
+def warm_prospects(st: AccountState, as_of: int, cfg: EngineConfig) -> list[WarmProspect]:
+    """Actors with at least `warm_prospect_min` interactions, most engaged first."""
+    counts = interaction_counts(st, as_of, cfg)
+    warm = [
+        WarmProspect(actor_id, n, st.actors[actor_id].degree)
+        for actor_id, n in counts.items()
+        if n >= cfg.warm_prospect_min
+    ]
+    warm.sort(key=lambda w: (-w.interactions, w.actor_id))
+    return warm
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    counts = interaction_counts(st, emit.as_of, cfg)
+    if not counts:
+        return
+    histogram = dict.fromkeys((label for label, _, _ in BUCKETS), 0)
+    for n in counts.values():
+        for label, low, high in BUCKETS:
+            if n >= low and (high is None or n <= high):
+                histogram[label] += 1
+                break
+    for label, actors in histogram.items():
+        emit("actors_by_interaction_count", "total", actors, bucket=label)
+    warm = warm_prospects(st, emit.as_of, cfg)
+    emit("warm_prospects", "total", len(warm))
+    emit("warm_prospects_to_invite", "total", sum(w.invite_to_connect for w in warm))
+
+
+def prune(st: AccountState, cfg: EngineConfig) -> None:
+    for actor_id in list(st.actors):
+        actor = st.actors[actor_id]
+        for day in [d for d in actor.days if day_expired(st, d, cfg.actor_retention_us)]:
+            del actor.days[day]
+        if not actor.days and day_expired(st, day_of(actor.degree_at), cfg.actor_retention_us):
+            del st.actors[actor_id]
+            st.touch("actors", actor_id)

@@ -1,0 +1,137 @@
+"""LinkedIn Ads per campaign, creative, format, currency and day, with restatement (seed 000)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from models.events import AdDailyReport, AdEvent
+from kpis.config import EngineConfig
+from kpis.daily import day_expired
+from kpis.emit import Emitter, money, ratio, retained_day_cutoff
+from kpis.state import AD_EVENT_FIELD, AD_FIELDS, AccountState, AdGroup, AdReport
+from kpis.timeutil import day_info, day_of, day_of_date
+
+GroupKey = tuple[int, str, str, str, str]  # day, campaign, creative, format, currency
+_ZERO = Decimal(0)
+_THOUSAND = Decimal(1000)
+OPTIONAL_COUNTS = AD_FIELDS[2:]  # video_views, sends, opens, leads, conversions
+
+
+def _group(st: AccountState, key: GroupKey) -> AdGroup:
+    group = st.ads.get(key)
+    if group is None:
+        group = st.ads[key] = AdGroup()
+    return group
+
+
+def on_event(st: AccountState, ev: AdEvent, t: int, cfg: EngineConfig) -> bool:
+    day = day_of(t)
+    if day_expired(st, day, cfg.bucket_retention_us):
+        return False
+    key = (day, ev.campaign_id, ev.creative_id, ev.format, ev.currency)
+    group = _group(st, key)
+    field = AD_EVENT_FIELD[ev.type]
+    group.counts[field] += ev.count
+    if ev.cost != "0":
+        group.cost += Decimal(ev.cost)
+    st.touch("ads", key)
+    if ev.card_index is not None and field < 2:  # impressions or clicks of one carousel card
+        card_key = (*key, ev.card_index)
+        card = st.cards.get(card_key)
+        if card is None:
+            card = st.cards[card_key] = [0, 0]
+        card[field] += ev.count
+        st.touch("cards", card_key)
+    return True
+
+
+def on_report(st: AccountState, ev: AdDailyReport, t: int, cfg: EngineConfig) -> bool:
+    day = day_of_date(ev.date)
+    if day_expired(st, day, cfg.bucket_retention_us):
+        return False
+    key = (day, ev.campaign_id, ev.creative_id, ev.format, ev.currency)
+    group = _group(st, key)
+    known = group.report
+    if known is None or (t, ev.event_id) > (known.occurred_at, known.event_id):
+        counts = (ev.impressions, ev.clicks, ev.video_views, ev.sends, ev.opens, ev.leads)
+        group.report = AdReport(t, ev.event_id, (*counts, ev.conversions), Decimal(ev.cost))
+        st.touch("ads", key)
+    return True
+
+
+def effective(group: AdGroup, as_of: int) -> tuple[list[int | None], Decimal]:
+    """The group's numbers: its authoritative report if any (at or before as_of), else sums."""
+    report = group.report
+    if report is not None and report.occurred_at <= as_of:
+        return list(report.counts), report.cost
+    return list(group.counts), group.cost
+
+
+def retained_groups(
+    st: AccountState, as_of: int, cfg: EngineConfig
+) -> Iterator[tuple[GroupKey, list[int | None], Decimal]]:
+    first_day, last_day = retained_day_cutoff(as_of, cfg.bucket_retention_us), day_of(as_of)
+    for key, group in st.ads.items():
+        if first_day <= key[0] <= last_day:
+            counts, cost = effective(group, as_of)
+            yield key, counts, cost
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    for key, counts, spend in retained_groups(st, emit.as_of, cfg):
+        day, campaign, creative, ad_format, currency = key
+        period = day_info(day).day_label
+        dims = {"campaign_id": campaign, "creative_id": creative, "format": ad_format}
+        dims["currency"] = currency
+        impressions, clicks = counts[0] or 0, counts[1] or 0
+        emit("ad_impressions", period, impressions, **dims)
+        emit("ad_clicks", period, clicks, **dims)
+        emit("ad_spend", period, spend, **dims)
+        emit("ad_ctr", period, ratio(clicks, impressions), **dims)
+        if impressions:
+            emit("ad_cpm", period, money(spend * _THOUSAND / impressions), **dims)
+        emit("ad_cpc", period, _cost_per(spend, clicks), **dims)
+        video_views, sends, opens, leads, conversions = counts[2:]
+        for name, value in zip(OPTIONAL_COUNTS, counts[2:], strict=True):
+            if value:
+                emit(f"ad_{name}", period, value, **dims)
+        emit("ad_cpv", period, _cost_per(spend, video_views), **dims)
+        emit("ad_cps", period, _cost_per(spend, sends), **dims)
+        emit("ad_open_rate", period, ratio(opens or 0, sends or 0), **dims)
+        emit("ad_cpl", period, _cost_per(spend, leads), **dims)
+        emit("ad_conversion_rate", period, ratio(conversions or 0, clicks), **dims)
+        emit("ad_cpa", period, _cost_per(spend, conversions), **dims)
+    first_day = retained_day_cutoff(emit.as_of, cfg.bucket_retention_us)
+    for card_key, (impressions, clicks) in st.cards.items():
+        day, campaign, creative, ad_format, currency, card_index = card_key
+        if not first_day <= day <= day_of(emit.as_of):
+            continue
+        period = day_info(day).day_label
+        dims = {"campaign_id": campaign, "creative_id": creative, "format": ad_format}
+        dims["currency"] = currency
+        emit("ad_card_impressions", period, impressions, **dims, card_index=card_index)
+        emit("ad_card_clicks", period, clicks, **dims, card_index=card_index)
+        emit("ad_card_ctr", period, ratio(clicks, impressions), **dims, card_index=card_index)
+
+
+def _cost_per(spend: Decimal, units: int | None) -> Decimal | None:
+    return money(spend / units) if units else None
+
+
+def spend_by_day(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[tuple[int, str], Decimal]:
+    """(day, currency) -> ad spend, for ROI and CAC."""
+    out: dict[tuple[int, str], Decimal] = {}
+    for key, _counts, cost in retained_groups(st, as_of, cfg):
+        slot = (key[0], key[4])
+        out[slot] = out.get(slot, _ZERO) + cost
+    return out
+
+
+def prune(st: AccountState, cfg: EngineConfig) -> None:
+    for key in [k for k in st.ads if day_expired(st, k[0], cfg.bucket_retention_us)]:
+        del st.ads[key]
+        st.touch("ads", key)
+    for card_key in [k for k in st.cards if day_expired(st, k[0], cfg.bucket_retention_us)]:
+        del st.cards[card_key]
+        st.touch("cards", card_key)

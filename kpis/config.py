@@ -1,0 +1,29 @@
+"""Engine settings: windows, retentions, thresholds and per-entity caps (all documented)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kpis.timeutil import DAY_US, HOUR_US
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Defaults are the spec's; every retention is measured back from the evaluation time."""
+
+    bucket_retention_us: int = 400 * DAY_US  # day/week/month buckets
+    post_retention_us: int = 90 * DAY_US  # per-post curves and totals
+    actor_retention_us: int = 365 * DAY_US  # interaction history
+    invitation_retention_us: int = 90 * DAY_US  # invitation / conversation records
+    dedup_retention_us: int = 8 * DAY_US  # of processing time; the spec asks >= 7 days
+    acceptance_window_us: int = 96 * HOUR_US
+    stale_pending_after_us: int = 21 * DAY_US
+    curve_hours: int = 48
+    warm_prospect_min: int = 4
+    max_points_per_post: int = 20_000  # beyond, new points are folded to the minute
+    max_snapshots_per_post: int = 5_000  # beyond, the oldest are dropped
+    max_actors_per_account: int = 200_000  # beyond, the least active are evicted at prune
+
+    def __post_init__(self) -> None:
+        if self.dedup_retention_us < 7 * DAY_US:
+            raise ValueError("duplicate ids must be kept at least 7 days")

@@ -1,0 +1,91 @@
+"""Record building and calendar roll-ups shared by every KPI family."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TypeVar
+
+from models.records import KpiRecord, RecordValue
+from kpis.timeutil import DAY_US, day_of, period_labels
+
+_MONEY_QUANTUM = Decimal("0.000001")
+Summable = TypeVar("Summable", int, Decimal)
+
+
+def money(amount: Decimal) -> Decimal:
+    """Derived money (CPM, CPC, ...) rounded half-even to 6 decimals, as the spec says."""
+    return amount.quantize(_MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def ratio(numerator: float | int | Decimal, denominator: float | int | Decimal) -> float | None:
+    """A ratio, or None (no record) when the denominator is zero."""
+    if not denominator:
+        return None
+    return float(numerator) / float(denominator)
+
+
+class Emitter:
+    """Collects the records of one account at one `as_of`."""
+
+    __slots__ = ("account_id", "as_of", "as_of_label", "records")
+
+    def __init__(self, account_id: str, as_of: int, as_of_label: str) -> None:
+        self.account_id = account_id
+        self.as_of = as_of
+        self.as_of_label = as_of_label
+        self.records: list[KpiRecord] = []
+
+    def __call__(
+        self, kpi: str, period: str, value: RecordValue | None, **dims: str | int
+    ) -> None:
+        if value is None:
+            return
+        self.records.append(KpiRecord(self.account_id, kpi, period, value, self.as_of_label, dims))
+
+
+def retained_day_cutoff(as_of: int, retention_us: int) -> int:
+    """First day index whose bucket is still retained at `as_of` (its end is after the cutoff)."""
+    return (as_of - retention_us) // DAY_US
+
+
+def rollup(
+    by_day: Iterable[tuple[int, Summable]],
+    kinds: tuple[str, ...],
+    as_of: int,
+    retention_us: int,
+) -> dict[str, Summable]:
+    """Sum day buckets into day/week/month periods, keeping only retained, elapsed days."""
+    first_day = retained_day_cutoff(as_of, retention_us)
+    last_day = day_of(as_of)
+    totals: dict[str, Summable] = {}
+    for day, value in by_day:
+        if day < first_day or day > last_day:
+            continue
+        for label, _end in period_labels(day, kinds):
+            totals[label] = totals[label] + value if label in totals else value
+    return totals
+
+
+def group_daily(
+    daily: dict[tuple[str | int, ...], int],
+) -> dict[str, dict[tuple[str | int, ...], list[tuple[int, int]]]]:
+    """(metric, day, *dims) counters -> metric -> dims -> [(day, count)]."""
+    grouped: dict[str, dict[tuple[str | int, ...], list[tuple[int, int]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for key, count in daily.items():
+        metric, day, dims = key[0], key[1], key[2:]
+        grouped[str(metric)][dims].append((int(day), count))
+    return grouped
+
+
+def quantile(sorted_values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (the common 'type 7' definition)."""
+    if len(sorted_values) == 1:
+        return sorted_values[0]
+    pos = (len(sorted_values) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)

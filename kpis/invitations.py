@@ -1,0 +1,161 @@
+"""Invitations: daily rate, cohort acceptance, new connections, stale pending (seeds 000, 003, 004)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.events import InvitationAccepted, InvitationSent, InvitationWithdrawn
+from kpis.config import EngineConfig
+from kpis.daily import Contribution, add_daily, move_contribution
+from kpis.emit import Emitter, group_daily, ratio, rollup
+from kpis.state import AccountState, Invitation
+from kpis.timeutil import DAY_US, HOUR_US, day_of
+
+DAY_WEEK_MONTH = ("day", "week", "month")
+
+
+def contribution(inv: Invitation) -> Contribution:
+    """What one invitation adds to the day buckets, given everything known about it."""
+    out: Contribution = []
+    if inv.sent_at is not None and inv.outbound:
+        day = day_of(inv.sent_at)
+        out.append((("invitations_sent", day), 1))
+        out.append((("cohort_sent", day), 1))
+        if inv.accepted_at is not None:
+            out.append((("cohort_accepted", day), 1))
+        elif inv.withdrawn_at is not None:
+            out.append((("cohort_withdrawn", day), 1))
+    if inv.accepted_at is not None:
+        day = day_of(inv.accepted_at)
+        out.append((("new_connections", day), 1))
+        if inv.target:
+            out.append((("new_connections_target", day), 1))
+    return out
+
+
+def _record(st: AccountState, invitation_id: str, t: int, cfg: EngineConfig) -> Invitation | None:
+    inv = st.invitations.get(invitation_id)
+    if inv is None:
+        if t <= st.watermark - cfg.invitation_retention_us:
+            return None  # late: its record would already have expired
+        inv = st.invitations[invitation_id] = Invitation()
+    return inv
+
+
+def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> bool:
+    inv = _record(st, ev.invitation_id, t, cfg)
+    if inv is None:
+        return False
+    outbound = ev.direction == "outbound"
+    if outbound:
+        add_daily(st, ("contacted", day_of(t), ev.invitee_id), 1, cfg)
+    if inv.sent_at is not None and inv.sent_at <= t:
+        return True  # the earliest send wins; a later re-send changes nothing
+    old = contribution(inv)
+    inv.sent_at, inv.outbound, inv.target = t, outbound, ev.invitee_is_target
+    inv.invitee = ev.invitee_id
+    move_contribution(st, old, contribution(inv), cfg)
+    st.touch("invitations", ev.invitation_id)
+    return True
+
+
+def on_resolved(
+    st: AccountState, ev: InvitationAccepted | InvitationWithdrawn, t: int, cfg: EngineConfig
+) -> bool:
+    inv = _record(st, ev.invitation_id, t, cfg)
+    if inv is None:
+        return False
+    old = contribution(inv)
+    if ev.type == "invitation.accepted":
+        if inv.accepted_at is not None and inv.accepted_at <= t:
+            return True
+        inv.accepted_at = t
+    else:
+        if inv.withdrawn_at is not None and inv.withdrawn_at <= t:
+            return True
+        inv.withdrawn_at = t
+    move_contribution(st, old, contribution(inv), cfg)
+    st.touch("invitations", ev.invitation_id)
+    return True
+
+
+@dataclass(slots=True)
+class Cohort:
+    sent: int = 0
+    accepted: int = 0
+    withdrawn: int = 0
+
+    def emit(self, emit: Emitter, period: str) -> None:
+        emit("invitation_cohort_sent", period, self.sent)
+        emit("invitation_cohort_accepted", period, self.accepted)
+        emit("invitation_cohort_withdrawn", period, self.withdrawn)
+        emit("invitation_cohort_pending", period, self.sent - self.accepted - self.withdrawn)
+        emit("invitation_acceptance_rate", period, ratio(self.accepted, self.sent))
+
+
+def stale_pending(st: AccountState, as_of: int, cfg: EngineConfig) -> list[tuple[str, Invitation]]:
+    """Outbound invitations still pending after the stale threshold, oldest first."""
+    limit = as_of - cfg.stale_pending_after_us
+    stale = [
+        (inv_id, inv)
+        for inv_id, inv in st.invitations.items()
+        if inv.outbound
+        and inv.sent_at is not None
+        and inv.sent_at < limit
+        and not _resolved_by(inv, as_of)
+        and inv.last_time() > as_of - cfg.invitation_retention_us
+    ]
+    stale.sort(key=lambda item: (item[1].sent_at or 0, item[0]))
+    return stale
+
+
+def _resolved_by(inv: Invitation, as_of: int) -> bool:
+    return any(t is not None and t <= as_of for t in (inv.accepted_at, inv.withdrawn_at))
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    as_of = emit.as_of
+    daily = group_daily(st.daily)
+    if not st.invitations and not any(m in daily for m in ("cohort_sent", "new_connections")):
+        return
+    retention = cfg.bucket_retention_us
+    for metric in ("invitations_sent", "new_connections"):
+        for label, count in rollup(daily[metric][()], DAY_WEEK_MONTH, as_of, retention).items():
+            emit(metric, label, count)
+    accepted = rollup(daily["new_connections"][()], DAY_WEEK_MONTH, as_of, retention)
+    targeted = rollup(daily["new_connections_target"][()], DAY_WEEK_MONTH, as_of, retention)
+    for label, count in accepted.items():
+        emit("target_share_of_new_connections", label, ratio(targeted.get(label, 0), count))
+
+    cohorts: dict[str, Cohort] = {}
+    for field in ("sent", "accepted", "withdrawn"):
+        by_day = rollup(daily[f"cohort_{field}"][()], ("day",), as_of, retention)
+        for label, count in by_day.items():
+            setattr(cohorts.setdefault(label, Cohort()), field, count)
+    for label, cohort in cohorts.items():
+        cohort.emit(emit, label)
+
+    window_start = as_of - cfg.acceptance_window_us
+    day_start = as_of - 24 * HOUR_US
+    rolling, sent_24h, orphans = Cohort(), 0, 0
+    for inv in st.invitations.values():
+        sent_at = inv.sent_at
+        if sent_at is None or sent_at > as_of:
+            orphans += sent_at is None and inv.accepted_at is not None
+            continue
+        if not inv.outbound:
+            continue
+        sent_24h += sent_at > day_start
+        if sent_at > window_start:
+            rolling.sent += 1
+            if inv.accepted_at is not None and inv.accepted_at <= as_of:
+                rolling.accepted += 1
+            elif inv.withdrawn_at is not None and inv.withdrawn_at <= as_of:
+                rolling.withdrawn += 1
+    emit("invitations_sent", "rolling_24h", sent_24h)
+    rolling.emit(emit, f"rolling_{cfg.acceptance_window_us // HOUR_US}h")
+    emit("stale_pending_invitations", "total", len(stale_pending(st, as_of, cfg)))
+    emit("orphan_acceptances", "total", orphans)
+
+
+__all__ = ["DAY_US", "evaluate", "on_resolved", "on_sent", "stale_pending"]

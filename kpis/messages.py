@@ -1,0 +1,76 @@
+"""Direct messages: volume, conversations started, reply rate, time to first reply (seeds 000, 003)."""
+
+from __future__ import annotations
+
+from models.events import MessageReceived, MessageSent
+from kpis.config import EngineConfig
+from kpis.daily import Contribution, add_daily, move_contribution
+from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
+from kpis.state import AccountState, Conversation
+from kpis.timeutil import DAY_US, US, day_of
+
+REPLY_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
+
+
+def contribution(conv: Conversation) -> Contribution:
+    started = conv.started_at()
+    return [] if started is None else [(("conversations_started", day_of(started)), 1)]
+
+
+def on_message(
+    st: AccountState, ev: MessageSent | MessageReceived, t: int, cfg: EngineConfig
+) -> bool:
+    outbound = ev.type == "message.sent"
+    counted = False
+    if outbound:
+        assert isinstance(ev, MessageSent)
+        counted = add_daily(st, ("messages_sent", day_of(t)), 1, cfg)
+        add_daily(st, ("contacted", day_of(t), ev.recipient_id), 1, cfg)
+    conv = st.conversations.get(ev.conversation_id)
+    if conv is None:
+        if t <= st.watermark - cfg.invitation_retention_us:
+            return counted
+        conv = st.conversations[ev.conversation_id] = Conversation()
+    old = contribution(conv)
+    if outbound:
+        if conv.first_sent_at is not None and conv.first_sent_at <= t:
+            return True
+        conv.first_sent_at = t
+    else:
+        if conv.first_received_at is not None and conv.first_received_at <= t:
+            return True
+        conv.first_received_at = t
+    move_contribution(st, old, contribution(conv), cfg)
+    st.touch("conversations", ev.conversation_id)
+    return True
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    as_of = emit.as_of
+    daily = group_daily(st.daily)
+    retention = cfg.bucket_retention_us
+    for label, count in rollup(daily["messages_sent"][()], ("day", "week"), as_of, retention).items():
+        emit("messages_sent", label, count)
+    started_days = rollup(daily["conversations_started"][()], ("day",), as_of, retention)
+    for label, count in started_days.items():
+        emit("conversations_started", label, count)
+    if not st.conversations:
+        return
+    for period, length in REPLY_WINDOWS:
+        started = 0
+        delays: list[float] = []
+        for conv in st.conversations.values():
+            start = conv.started_at()
+            if start is None or not as_of - length < start <= as_of:
+                continue
+            started += 1
+            received = conv.first_received_at
+            if received is not None and received <= as_of:
+                delays.append((received - start) / US)
+        emit("reply_cohort_started", period, started)
+        emit("reply_cohort_replied", period, len(delays))
+        emit("reply_rate", period, ratio(len(delays), started))
+        delays.sort()
+        for q in ("0.5", "0.9"):
+            if delays:
+                emit("time_to_first_reply_seconds", period, quantile(delays, float(q)), quantile=q)

@@ -1,0 +1,110 @@
+"""Network size, profile reach and the Social Selling Index with its trend (seeds 000, 003)."""
+
+from __future__ import annotations
+
+from models.events import PROFILE_FIELDS, ProfileSnapshot
+from kpis.config import EngineConfig
+from kpis.daily import day_expired
+from kpis.emit import Emitter, retained_day_cutoff
+from kpis.state import AccountState
+from kpis.timeutil import DAY_US, day_info, day_of
+
+SSI_PARTS = ("brand", "people", "insights", "relationships")
+SSI_RANKS = ("industry_rank_pct", "network_rank_pct")
+GROWTH_FIELDS = ("connections", "followers")
+SSI_TREND_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
+
+
+def _newer(known: tuple[int, object] | None, t: int, value: float) -> bool:
+    """Latest by event time; at the same instant the larger value, so order never matters."""
+    if known is None:
+        return True
+    known_t, known_value = known
+    return t > known_t or (t == known_t and value > known_value)  # type: ignore[operator]
+
+
+def _set_latest(st: AccountState, name: str, t: int, value: float, cfg: EngineConfig) -> None:
+    if _newer(st.profile.get(name), t, value):
+        st.profile[name] = (t, value)
+        st.touch("profile", name)
+    day = day_of(t)
+    if name in (*GROWTH_FIELDS, "ssi_total") and not day_expired(st, day, cfg.bucket_retention_us):
+        key = (name, day)
+        if _newer(st.profile_days.get(key), t, value):
+            st.profile_days[key] = (t, value)
+            st.touch("profile_days", key)
+
+
+def on_snapshot(st: AccountState, ev: ProfileSnapshot, t: int, cfg: EngineConfig) -> bool:
+    for name in PROFILE_FIELDS:
+        value = getattr(ev, name)
+        if value is not None:
+            _set_latest(st, name, t, value, cfg)
+    ssi = ev.ssi
+    if ssi is not None:
+        parts = [getattr(ssi, part) for part in SSI_PARTS]
+        for part, value in zip(SSI_PARTS, parts, strict=True):
+            _set_latest(st, f"ssi_{part}", t, value, cfg)
+        _set_latest(st, "ssi_total", t, sum(parts), cfg)
+        for rank in SSI_RANKS:
+            value = getattr(ssi, rank)
+            if value is not None:
+                _set_latest(st, f"ssi_{rank}", t, value, cfg)
+    return True
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    as_of = emit.as_of
+    for name, (t, value) in st.profile.items():
+        if t <= as_of:
+            emit(name, "latest", float(value) if name.startswith("ssi_") else value)  # type: ignore[arg-type]
+    first_day, last_day = retained_day_cutoff(as_of, cfg.bucket_retention_us), day_of(as_of)
+    series: dict[str, list[tuple[int, float]]] = {}
+    for (name, day), (t, value) in st.profile_days.items():
+        if first_day <= day <= last_day and t <= as_of:
+            series.setdefault(name, []).append((t, value))
+    for name in GROWTH_FIELDS:
+        points = sorted(series.get(name, []))
+        for kind in ("week", "month"):
+            for label, growth in _growth(points, kind).items():
+                emit(f"{name}_growth", label, int(growth))
+    ssi = sorted(series.get("ssi_total", []))
+    for label, last in _last_per_period(ssi, "week").items():
+        emit("ssi_total_weekly", label, float(last))
+    if ssi:
+        latest = ssi[-1][1]
+        for period, length in SSI_TREND_WINDOWS:
+            before = [value for t, value in ssi if t <= as_of - length]
+            if before:
+                emit("ssi_total_change", period, float(latest - before[-1]))
+
+
+def _label(t: int, kind: str) -> str:
+    info = day_info(day_of(t))
+    return info.week_label if kind == "week" else info.month_label
+
+
+def _last_per_period(points: list[tuple[int, float]], kind: str) -> dict[str, float]:
+    return {_label(t, kind): value for t, value in points}  # sorted: the last one wins
+
+
+def _growth(points: list[tuple[int, float]], kind: str) -> dict[str, float]:
+    """Last value of each period minus the last value before it (or its own first value)."""
+    growth: dict[str, float] = {}
+    baseline: float | None = None
+    current_label: str | None = None
+    period_start_value = 0.0
+    for t, value in points:
+        label = _label(t, kind)
+        if label != current_label:
+            period_start_value = baseline if baseline is not None else value
+            current_label = label
+        growth[label] = value - period_start_value
+        baseline = value
+    return growth
+
+
+def prune(st: AccountState, cfg: EngineConfig) -> None:
+    for key in [k for k in st.profile_days if day_expired(st, k[1], cfg.bucket_retention_us)]:
+        del st.profile_days[key]
+        st.touch("profile_days", key)

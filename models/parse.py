@@ -1,0 +1,50 @@
+"""Turn raw bytes into a validated event, or a precise rejection reason (field path + problem)."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter, ValidationError
+
+from models.events import Event
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+MAX_EVENT_BYTES = 64 * 1024
+
+
+class EventRejected(ValueError):
+    """An input the contract refuses; `reason` is short, stable-ish and safe to log."""
+
+    def __init__(self, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # bounded vocabulary, used as a metric label
+
+
+def parse_event(raw: bytes | str, max_bytes: int = MAX_EVENT_BYTES) -> Event:
+    """Validate one JSON document against the wire contract."""
+    if len(raw) > max_bytes:
+        raise EventRejected(f"oversize: {len(raw)} bytes > {max_bytes}", "oversize")
+    try:
+        return _EVENT_ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise _rejection(exc) from None
+
+
+def _rejection(exc: ValidationError) -> EventRejected:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    kind = first["type"]
+    loc = [str(p) for p in first["loc"]]
+    if kind == "json_invalid":
+        return EventRejected(f"malformed JSON: {first['msg']}", "malformed_json")
+    if kind in ("model_type", "model_attributes_type", "dict_type") and len(loc) <= 1:
+        return EventRejected("not a JSON object", "malformed_json")
+    if kind == "union_tag_not_found":
+        return EventRejected("type: missing", "missing_field")
+    if kind == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag", "?")
+        return EventRejected(f"type: unknown event type {tag!r}", "unknown_type")
+    # The first loc element is the discriminator tag; the rest is the field path.
+    path = ".".join(loc[1:]) or (loc[0] if loc else "event")
+    label = "missing_field" if kind == "missing" else "invalid_field"
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return EventRejected(f"{path}: {first['msg']}{more}", label)
