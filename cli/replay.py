@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
+from cli.progress import Progress
+from kpis import Engine, EngineConfig
 from models import EventRejected, parse_event
 from models.records import KpiRecord
-from kpis import Engine, EngineConfig
-from cli.progress import Progress
 
 PRUNE_EVERY = 250_000
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.events import PostInteraction
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
 from kpis.emit import Emitter, retained_day_cutoff
 from kpis.state import AccountState, Actor
 from kpis.timeutil import day_of
+from models.events import PostInteraction
 
 HISTORY_KINDS = frozenset(("reaction", "comment", "share"))
 BUCKETS = (

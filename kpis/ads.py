@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from models.events import AdDailyReport, AdEvent
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
 from kpis.emit import Emitter, money, ratio, retained_day_cutoff
 from kpis.state import AD_EVENT_FIELD, AD_FIELDS, AccountState, AdGroup, AdReport
 from kpis.timeutil import day_info, day_of, day_of_date
+from models.events import AdDailyReport, AdEvent
 
 GroupKey = tuple[int, str, str, str, str]  # day, campaign, creative, format, currency
 _ZERO = Decimal(0)

@@ -1,15 +1,15 @@
-"""Posts: totals, engagement rate, the 48-hour curve, long-lived flag, weekly totals (seeds 000, 001, 004)."""
+"""Posts: totals, engagement, 48-hour curve, long-lived flag, weekly totals (seeds 000/001/004)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.events import PostInteraction, PostPublished, PostSnapshot
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, move_contribution
 from kpis.emit import Emitter, ratio, rollup
 from kpis.state import POST_FIELDS, POST_KIND_INDEX, AccountState, Post
-from kpis.timeutil import HOUR_US, day_of, day_info
+from kpis.timeutil import HOUR_US, day_info, day_of
+from models.events import PostInteraction, PostPublished, PostSnapshot
 
 MINUTE_US = 60_000_000
 
@@ -164,7 +164,13 @@ def _emit_curve(emit: Emitter, post_id: str, published: int, view: PostView, hou
         cumulative_views += hourly_views[hour]
         cumulative_interactions += hourly_interactions[hour]
         emit("post_hourly_views", "total", hourly_views[hour], post_id=post_id, hour=hour)
-        emit("post_hourly_interactions", "total", hourly_interactions[hour], post_id=post_id, hour=hour)
+        emit(
+            "post_hourly_interactions",
+            "total",
+            hourly_interactions[hour],
+            post_id=post_id,
+            hour=hour,
+        )
         emit("post_cumulative_views", "total", cumulative_views, post_id=post_id, hour=hour)
         emit(
             "post_cumulative_interactions",

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TypeVar
 
-from models.records import KpiRecord, RecordValue
 from kpis.timeutil import DAY_US, day_of, period_labels
+from models.records import KpiRecord, RecordValue
 
 _MONEY_QUANTUM = Decimal("0.000001")
 Summable = TypeVar("Summable", int, Decimal)
@@ -37,9 +37,7 @@ class Emitter:
         self.as_of_label = as_of_label
         self.records: list[KpiRecord] = []
 
-    def __call__(
-        self, kpi: str, period: str, value: RecordValue | None, **dims: str | int
-    ) -> None:
+    def __call__(self, kpi: str, period: str, value: RecordValue | None, **dims: str | int) -> None:
         if value is None:
             return
         self.records.append(KpiRecord(self.account_id, kpi, period, value, self.as_of_label, dims))

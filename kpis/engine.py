@@ -9,8 +9,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from models.events import Event
-from models.records import KpiRecord
 from kpis import actors, ads, content, invitations, messages, outcomes, profile
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
@@ -18,6 +16,8 @@ from kpis.emit import Emitter
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
 from kpis.timeutil import format_ts, to_us
+from models.events import Event
+from models.records import KpiRecord
 
 Handler = Callable[[AccountState, Any, int, EngineConfig], bool]
 

@@ -1,15 +1,15 @@
-"""Invitations: daily rate, cohort acceptance, new connections, stale pending (seeds 000, 003, 004)."""
+"""Invitations: daily rate, cohort acceptance, new connections, stale pending (seeds 0, 3, 4)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.events import InvitationAccepted, InvitationSent, InvitationWithdrawn
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, add_daily, move_contribution
 from kpis.emit import Emitter, group_daily, ratio, rollup
 from kpis.state import AccountState, Invitation
 from kpis.timeutil import DAY_US, HOUR_US, day_of
+from models.events import InvitationAccepted, InvitationSent, InvitationWithdrawn
 
 DAY_WEEK_MONTH = ("day", "week", "month")
 

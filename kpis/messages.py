@@ -1,13 +1,13 @@
-"""Direct messages: volume, conversations started, reply rate, time to first reply (seeds 000, 003)."""
+"""Direct messages: volume, conversations started, reply rate, time to reply (seeds 000, 003)."""
 
 from __future__ import annotations
 
-from models.events import MessageReceived, MessageSent
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, add_daily, move_contribution
 from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
 from kpis.state import AccountState, Conversation
 from kpis.timeutil import DAY_US, US, day_of
+from models.events import MessageReceived, MessageSent
 
 REPLY_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
 
@@ -49,7 +49,9 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     as_of = emit.as_of
     daily = group_daily(st.daily)
     retention = cfg.bucket_retention_us
-    for label, count in rollup(daily["messages_sent"][()], ("day", "week"), as_of, retention).items():
+    for label, count in rollup(
+        daily["messages_sent"][()], ("day", "week"), as_of, retention
+    ).items():
         emit("messages_sent", label, count)
     started_days = rollup(daily["conversations_started"][()], ("day",), as_of, retention)
     for label, count in started_days.items():

@@ -13,13 +13,13 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from models.events import OutcomeRecorded
 from kpis import ads
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
 from kpis.emit import Emitter, money, ratio, retained_day_cutoff
 from kpis.state import AccountState, Outcome
 from kpis.timeutil import day_of, day_of_date, period_labels
+from models.events import OutcomeRecorded
 
 OUTCOME_KPI = {
     "lead": "leads",
@@ -92,7 +92,9 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
             if churn and totals.won_prospects:
                 average = revenue / totals.orders[currency]
                 per_customer = Decimal(totals.won) / len(totals.won_prospects)
-                emit("ltv", label, money(average * per_customer / Decimal(churn)), currency=currency)
+                emit(
+                    "ltv", label, money(average * per_customer / Decimal(churn)), currency=currency
+                )
         for (spend_label, currency), cost in spend.items():
             if spend_label == label and totals.won and cost:
                 emit("cac", label, money(cost / totals.won), currency=currency)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from models.events import PROFILE_FIELDS, ProfileSnapshot
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
 from kpis.emit import Emitter, retained_day_cutoff
 from kpis.state import AccountState
 from kpis.timeutil import DAY_US, day_info, day_of
+from models.events import PROFILE_FIELDS, ProfileSnapshot
 
 SSI_PARTS = ("brand", "people", "insights", "relationships")
 SSI_RANKS = ("industry_rank_pct", "network_rank_pct")
