@@ -97,10 +97,20 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
+    """Expire history past retention, then evict the least active actors beyond the cap."""
     for actor_id in list(st.actors):
         actor = st.actors[actor_id]
-        for day in [d for d in actor.days if day_expired(st, d, cfg.actor_retention_us)]:
+        expired = [d for d in actor.days if day_expired(st, d, cfg.actor_retention_us)]
+        for day in expired:
             del actor.days[day]
+        if expired:
+            st.touch("actors", actor_id)
         if not actor.days and day_expired(st, day_of(actor.degree_at), cfg.actor_retention_us):
+            del st.actors[actor_id]
+            st.touch("actors", actor_id)
+    excess = len(st.actors) - cfg.max_actors_per_account
+    if excess > 0:
+        by_activity = sorted(st.actors, key=lambda a: (sum(st.actors[a].days.values()), a))
+        for actor_id in by_activity[:excess]:
             del st.actors[actor_id]
             st.touch("actors", actor_id)

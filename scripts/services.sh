@@ -10,6 +10,8 @@
 # SOCIALKPI_REDIS_PORT (16379). Everything else lives in .services/ (git-ignored): Kafka jars
 # (from Maven Central via scripts/kafka/pom.xml), data, logs/ and run/ (pid files).
 # Needs java 17+ and mvn; redis-server is installed with apt-get when missing.
+# A broker that will not start any more (see .services/logs/kafka.log) can be reset with
+# `down` then `rm -rf .services/kafka/data`: the next `up` formats a fresh one.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -84,6 +86,21 @@ port_owner() { # port -> "pid N (name)" when ss can tell, else "unknown process"
     echo "$owner" | sed -E 's/users:\(\("([^"]*)",pid=([0-9]+).*/pid \2 (\1)/'
   else
     echo "unknown process"
+  fi
+}
+
+# The port(s) a managed service was started with, kept beside its pid file: a later call with
+# other ports must not take that process for the one it asks for.
+started_ports() { # name
+  cat "$RUN_DIR/$1.ports" 2>/dev/null || true
+}
+
+require_same_ports() { # name pid wanted-ports
+  local started
+  started=$(started_ports "$1")
+  if [ -n "$started" ] && [ "$started" != "$3" ]; then
+    die "this checkout's $1 (pid $2) runs with port(s) $started, not $3:" \
+      "run 'bash scripts/services.sh down' first"
   fi
 }
 
@@ -245,6 +262,7 @@ kafka_up() {
   local pid
   pid=$(live_pid "$KAFKA_PID" kafka.Kafka)
   if [ -n "$pid" ]; then
+    require_same_ports kafka "$pid" "$KAFKA_PORT $KAFKA_CONTROLLER_PORT"
     if kafka_metadata_ok; then
       log "kafka already running (pid $pid) on $HOST:$KAFKA_PORT"
       return 0
@@ -253,7 +271,7 @@ kafka_up() {
     wait_ready kafka kafka_metadata_ok "$KAFKA_PID" kafka.Kafka "$KAFKA_LOG"
     return 0
   fi
-  rm -f "$KAFKA_PID"
+  rm -f "$KAFKA_PID" "$RUN_DIR/kafka.ports"
   if port_open "$KAFKA_PORT"; then
     # E.g. another checkout's broker on the same machine: usable, but not ours to stop.
     if kafka_metadata_ok; then
@@ -280,6 +298,7 @@ kafka_up() {
   # (No fork here: a background job of a script is no process-group leader, so $! is java.)
   setsid nohup "${KAFKA_JAVA[@]}" kafka.Kafka "$KAFKA_CONF" >>"$KAFKA_LOG" 2>&1 </dev/null 9>&- &
   echo $! >"$KAFKA_PID"
+  echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" >"$RUN_DIR/kafka.ports"
   wait_ready kafka kafka_metadata_ok "$KAFKA_PID" kafka.Kafka "$KAFKA_LOG"
 }
 
@@ -294,16 +313,18 @@ kafka_down() {
   else
     log "kafka not running"
   fi
-  rm -f "$KAFKA_PID"
+  rm -f "$KAFKA_PID" "$RUN_DIR/kafka.ports"
 }
 
 kafka_status() {
-  local pid
+  local pid ports
   pid=$(live_pid "$KAFKA_PID" kafka.Kafka)
-  if [ -n "$pid" ] && port_open "$KAFKA_PORT"; then
-    echo "kafka: running (pid $pid) on $HOST:$KAFKA_PORT, controller $KAFKA_CONTROLLER_PORT"
+  ports=$(started_ports kafka)
+  ports=${ports:-$KAFKA_PORT $KAFKA_CONTROLLER_PORT}
+  if [ -n "$pid" ] && port_open "${ports% *}"; then
+    echo "kafka: running (pid $pid) on $HOST:${ports% *}, controller ${ports#* }"
   elif [ -n "$pid" ]; then
-    echo "kafka: starting or unhealthy (pid $pid), port $KAFKA_PORT not answering"
+    echo "kafka: starting or unhealthy (pid $pid), port ${ports% *} not answering"
     return 1
   elif port_open "$KAFKA_PORT"; then
     echo "kafka: port $KAFKA_PORT served by $(port_owner "$KAFKA_PORT")," \
@@ -346,6 +367,7 @@ redis_up() {
   redis_install
   pid=$(live_pid "$REDIS_PID" redis-server)
   if [ -n "$pid" ]; then
+    require_same_ports redis "$pid" "$REDIS_PORT"
     if redis_ping_ok; then
       log "redis already running (pid $pid) on $HOST:$REDIS_PORT"
       return 0
@@ -354,7 +376,7 @@ redis_up() {
     wait_ready redis redis_ping_ok "$REDIS_PID" redis-server "$REDIS_LOG"
     return 0
   fi
-  rm -f "$REDIS_PID"
+  rm -f "$REDIS_PID" "$RUN_DIR/redis.ports"
   if port_open "$REDIS_PORT"; then
     if redis_ping_ok; then
       log "redis: $HOST:$REDIS_PORT is already served by $(port_owner "$REDIS_PORT")," \
@@ -366,6 +388,7 @@ redis_up() {
   fi
   mkdir -p "$REDIS_DIR"
   log "starting redis on $HOST:$REDIS_PORT, log $REDIS_LOG"
+  echo "$REDIS_PORT" >"$RUN_DIR/redis.ports"
   redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$REDIS_DIR" \
     --save '' --appendonly no --daemonize yes \
     --pidfile "$REDIS_PID" --logfile "$REDIS_LOG" 9>&- ||
@@ -384,16 +407,18 @@ redis_down() {
   else
     log "redis not running"
   fi
-  rm -f "$REDIS_PID"
+  rm -f "$REDIS_PID" "$RUN_DIR/redis.ports"
 }
 
 redis_status() {
-  local pid
+  local pid port
   pid=$(live_pid "$REDIS_PID" redis-server)
-  if [ -n "$pid" ] && port_open "$REDIS_PORT"; then
-    echo "redis: running (pid $pid) on $HOST:$REDIS_PORT"
+  port=$(started_ports redis)
+  port=${port:-$REDIS_PORT}
+  if [ -n "$pid" ] && port_open "$port"; then
+    echo "redis: running (pid $pid) on $HOST:$port"
   elif [ -n "$pid" ]; then
-    echo "redis: starting or unhealthy (pid $pid), port $REDIS_PORT not answering"
+    echo "redis: starting or unhealthy (pid $pid), port $port not answering"
     return 1
   elif port_open "$REDIS_PORT"; then
     echo "redis: port $REDIS_PORT served by $(port_owner "$REDIS_PORT")," \

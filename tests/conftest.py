@@ -12,7 +12,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import NoReturn
 
 import pytest
@@ -37,6 +37,16 @@ def _unavailable(service: str, target: str, error: BaseException) -> NoReturn:
     pytest.skip(message)
 
 
+def _error_of(check: Callable[[], None]) -> Exception | None:
+    """The exception `check` raises, if any (reported outside the except block, so that the
+    skip or failure does not come with a chained traceback)."""
+    try:
+        check()
+    except Exception as error:
+        return error
+    return None
+
+
 def _tcp_check(hostport: str) -> None:
     host, _, port = hostport.strip().rpartition(":")
     with socket.create_connection((host or "127.0.0.1", int(port)), timeout=3):
@@ -55,15 +65,27 @@ async def _kafka_metadata(bootstrap: str) -> None:
         await admin.close()
 
 
+def _check_kafka(bootstrap: str) -> None:
+    _tcp_check(bootstrap.split(",")[0])
+    # Sync session fixtures run outside any event loop, so asyncio.run is safe here.
+    asyncio.run(asyncio.wait_for(_kafka_metadata(bootstrap), CHECK_TIMEOUT_S))
+
+
+def _check_redis(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=CHECK_TIMEOUT_S)
+    try:
+        if not client.ping():
+            raise RuntimeError("PING did not answer PONG")
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> str:
     """Bootstrap servers of the real broker, checked with a metadata request."""
     bootstrap = os.environ.get("SOCIALKPI_KAFKA_BOOTSTRAP", DEFAULT_KAFKA_BOOTSTRAP)
-    try:
-        _tcp_check(bootstrap.split(",")[0])
-        # A sync session fixture runs outside any event loop, so asyncio.run is safe here.
-        asyncio.run(asyncio.wait_for(_kafka_metadata(bootstrap), CHECK_TIMEOUT_S))
-    except Exception as error:
+    error = _error_of(lambda: _check_kafka(bootstrap))
+    if error is not None:
         _unavailable("Kafka", bootstrap, error)
     return bootstrap
 
@@ -72,14 +94,8 @@ def kafka_bootstrap() -> str:
 def redis_url() -> str:
     """URL of the real Redis, checked with PING."""
     url = os.environ.get("SOCIALKPI_REDIS_URL", DEFAULT_REDIS_URL)
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=CHECK_TIMEOUT_S)
-        try:
-            if not client.ping():
-                raise RuntimeError("PING did not answer PONG")
-        finally:
-            client.close()
-    except Exception as error:
+    error = _error_of(lambda: _check_redis(url))
+    if error is not None:
         _unavailable("Redis", url, error)
     return url
 

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,38 +17,61 @@ import pytest
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import GroupCoordinatorNotAvailableError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    GroupCoordinatorNotAvailableError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    for_code,
+)
+
+import models
+from kpis import Engine
+from models import Event, KpiRecord
 
 pytestmark = pytest.mark.integration
 
 T = TypeVar("T")
 
-# Raw events as a producer would publish them (JSON, key = account_id).
+
+# Contract events as a collector would publish them (JSON, key = account_id), plus one bad one.
+def _event(n: int, account: str, kind: str, minute: int, **payload: Any) -> dict[str, Any]:
+    occurred_at = f"2026-11-20T10:{minute:02d}:00Z"
+    base = {"event_id": f"ev-{n}", "type": kind, "occurred_at": occurred_at}
+    return {**base, "account_id": account, **payload}
+
+
 EVENTS: list[dict[str, Any]] = [
-    {"event_id": "ev-1", "account_id": "acct-a", "type": "connection_accepted", "ts": 1000},
-    {"event_id": "ev-2", "account_id": "acct-b", "type": "message_sent", "ts": 1001},
-    {"event_id": "ev-3", "account_id": "acct-a", "type": "message_sent", "ts": 1002},
-    {"event_id": "ev-4", "account_id": "acct-a", "type": "message_replied", "ts": 1003},
-    {"event_id": "ev-5", "account_id": "acct-c", "type": "profile_view", "ts": 1004},
-    {"event_id": "ev-6", "account_id": "acct-b", "type": "message_sent", "ts": 1005},
+    _event(
+        1, "acct-a", "invitation.sent", 0, invitation_id="i1", invitee_id="m1", direction="outbound"
+    ),
+    _event(
+        2, "acct-a", "invitation.sent", 1, invitation_id="i2", invitee_id="m2", direction="outbound"
+    ),
+    _event(
+        3, "acct-b", "message.sent", 2, conversation_id="c1", message_id="x1", recipient_id="m3"
+    ),
+    _event(4, "acct-a", "invitation.accepted", 3, invitation_id="i1"),
+    _event(
+        5, "acct-b", "message.received", 4, conversation_id="c1", message_id="x2", sender_id="m3"
+    ),
+    _event(6, "acct-a", "invitation.accepted", 3, invitation_id="i1") | {"event_id": "ev-4"},
+    {"event_id": "ev-7", "type": "invitation.sent", "account_id": "acct-a", "occurred_at": 5},
 ]
+VALID_DISTINCT = 5  # ev-6 re-sends ev-4; ev-7 has a number for occurred_at
 CONSUME_TIMEOUT_S = 60.0
 
 
-def parse_event(raw: bytes) -> dict[str, Any]:
-    """Decode one message value. The seam to swap for the event models."""
-    event = json.loads(raw)
-    if not isinstance(event, dict):
-        raise ValueError(f"expected a JSON object, got {type(event).__name__}")
-    return event
+def parse_event(raw: bytes) -> Event:
+    """Decode one message value with the contract models (raises EventRejected)."""
+    return models.parse_event(raw)
 
 
-async def write_events(client: aioredis.Redis, prefix: str, events: list[dict[str, Any]]) -> None:
-    """One pipeline: each event stored under its id, plus a per-account count by type."""
+async def write_records(client: aioredis.Redis, prefix: str, records: list[KpiRecord]) -> None:
+    """One pipeline: the records of each account in a hash keyed by kpi|period|dims."""
     async with client.pipeline(transaction=True) as pipe:
-        for event in events:
-            pipe.set(f"{prefix}event:{event['event_id']}", json.dumps(event, sort_keys=True))
-            pipe.hincrby(f"{prefix}account:{event['account_id']}", event["type"], 1)
+        for record in records:
+            field = "|".join((record.kpi, record.period, json.dumps(record.dims, sort_keys=True)))
+            pipe.hset(f"{prefix}kpis:{record.account_id}", field, record.to_json())
         await pipe.execute()
 
 
@@ -68,11 +90,16 @@ async def retry_transient(op: Callable[[], Awaitable[T]], *, attempts: int = 30)
 
 
 async def create_topic(admin: AIOKafkaAdminClient, topic: str) -> None:
+    """Create a 1-partition topic; the admin client returns per-topic errors, not raise them."""
+
     async def create() -> None:
-        try:
-            await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
-        except TopicAlreadyExistsError:
-            pass  # a retried request that had in fact succeeded
+        response = await admin.create_topics(
+            [NewTopic(topic, num_partitions=1, replication_factor=1)]
+        )
+        for _name, code, *_ in response.topic_errors:
+            # "already exists": a retried request that had in fact succeeded.
+            if code not in (0, TopicAlreadyExistsError.errno):
+                raise for_code(code)()
 
     await retry_transient(create)
 
@@ -92,15 +119,15 @@ async def produce(bootstrap: str, topic: str, events: list[dict[str, Any]]) -> N
         await producer.stop()
 
 
-async def consume(consumer: AIOKafkaConsumer, expected: int) -> list[tuple[str, dict[str, Any]]]:
-    """(key, parsed event) pairs, in log order, until `expected` arrived or the deadline."""
-    received: list[tuple[str, dict[str, Any]]] = []
+async def consume(consumer: AIOKafkaConsumer, expected: int) -> list[tuple[str, bytes]]:
+    """(key, raw value) pairs, in log order, until `expected` arrived or the deadline."""
+    received: list[tuple[str, bytes]] = []
     deadline = time.monotonic() + CONSUME_TIMEOUT_S
     while len(received) < expected and time.monotonic() < deadline:
         batches = await consumer.getmany(timeout_ms=1000)
         for messages in batches.values():
             for message in messages:
-                received.append((message.key.decode(), parse_event(message.value)))
+                received.append((message.key.decode(), message.value))
     return received
 
 
@@ -129,7 +156,16 @@ async def test_kafka_to_redis_roundtrip(
         try:
             received = await consume(consumer, len(EVENTS))
             assert len(received) == len(EVENTS), f"got {len(received)} of {len(EVENTS)} events"
-            await write_events(redis_client, redis_prefix, [event for _, event in received])
+            engine = Engine()
+            rejected = []
+            for _key, raw in received:
+                try:
+                    engine.apply(parse_event(raw))
+                except models.EventRejected as error:
+                    rejected.append(error.reason)
+            assert engine.max_event_time is not None
+            records = engine.evaluate(engine.max_event_time)
+            await write_records(redis_client, redis_prefix, records)
             await retry_transient(consumer.commit)
             committed = await retry_transient(lambda: consumer.committed(TopicPartition(topic, 0)))
         finally:
@@ -140,14 +176,22 @@ async def test_kafka_to_redis_roundtrip(
         await admin.close()
 
     # Kafka: one partition keeps the log order, keys are the account ids, the group committed.
-    assert [event for _, event in received] == EVENTS
+    assert [json.loads(raw) for _, raw in received] == EVENTS
     assert [key for key, _ in received] == [event["account_id"] for event in EVENTS]
     assert committed == len(EVENTS)
 
-    # Redis: every event under its id, and the per-account counts.
-    stored = await redis_client.mget([f"{redis_prefix}event:{e['event_id']}" for e in EVENTS])
-    assert [json.loads(value) for value in stored] == EVENTS
-    for account in {event["account_id"] for event in EVENTS}:
-        counts = await redis_client.hgetall(f"{redis_prefix}account:{account}")
-        expected = Counter(e["type"] for e in EVENTS if e["account_id"] == account)
-        assert {kind: int(n) for kind, n in counts.items()} == dict(expected)
+    # Validation: the bad event was rejected with its field, the re-sent one counted once.
+    assert len(rejected) == 1 and rejected[0].startswith("occurred_at: Input should be a valid")
+    assert engine.stats["applied"] == VALID_DISTINCT and engine.stats["duplicate"] == 1
+
+    # Redis: the records read back equal what the engine produced, and the numbers are right.
+    for account in ("acct-a", "acct-b"):
+        stored = await redis_client.hgetall(f"{redis_prefix}kpis:{account}")
+        expected = {r.to_json() for r in records if r.account_id == account}
+        assert set(stored.values()) == expected
+    rate = await redis_client.hget(
+        f"{redis_prefix}kpis:acct-a", "invitation_acceptance_rate|rolling_96h|{}"
+    )
+    assert rate is not None and json.loads(rate)["value"] == 0.5  # 1 accepted of 2 sent
+    replied = await redis_client.hget(f"{redis_prefix}kpis:acct-b", "reply_rate|rolling_7d|{}")
+    assert replied is not None and json.loads(replied)["value"] == 1.0
