@@ -39,7 +39,7 @@ def on_interaction(st: AccountState, ev: PostInteraction, t: int, cfg: EngineCon
         actor.days[day] = actor.days.get(day, 0) + ev.count
     degree = ev.actor_degree
     if degree is not None and (
-        t > actor.degree_at or (t == actor.degree_at and degree < (actor.degree or 4))
+        t > actor.degree_at or (t == actor.degree_at and degree > (actor.degree or 0))
     ):
         actor.degree_at, actor.degree = t, degree
     st.touch("actors", actor_id)

@@ -37,7 +37,11 @@ def on_published(st: AccountState, ev: PostPublished, t: int, cfg: EngineConfig)
     post = _post(st, ev.post_id, t, cfg)
     if post is None:
         return False
-    if post.published_at is None or t < post.published_at:
+    if (
+        post.published_at is None
+        or t < post.published_at
+        or (t == post.published_at and ev.format > (post.format or ""))
+    ):
         old = _published_contribution(post)
         post.published_at, post.format = t, ev.format
         move_contribution(st, old, _published_contribution(post), cfg)

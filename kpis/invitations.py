@@ -49,8 +49,11 @@ def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> 
     outbound = ev.direction == "outbound"
     if outbound:
         add_daily(st, ("contacted", day_of(t), ev.invitee_id), 1, cfg)
-    if inv.sent_at is not None and inv.sent_at <= t:
-        return True  # the earliest send wins; a later re-send changes nothing
+    facts = (outbound, ev.invitee_is_target, ev.invitee_id)
+    if inv.sent_at is not None and (
+        inv.sent_at < t or (inv.sent_at == t and (inv.outbound, inv.target, inv.invitee) >= facts)
+    ):
+        return True  # the earliest send wins (ties: the greater facts), whatever the order
     old = contribution(inv)
     inv.sent_at, inv.outbound, inv.target = t, outbound, ev.invitee_is_target
     inv.invitee = ev.invitee_id

@@ -89,7 +89,7 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
             cost = spend.get((label, currency), _ZERO)
             if cost:
                 emit("roi", label, float((revenue - cost) / cost), currency=currency)
-            if churn and totals.won_prospects:
+            if churn is not None and churn > 0 and totals.won_prospects:
                 average = revenue / totals.orders[currency]
                 per_customer = Decimal(totals.won) / len(totals.won_prospects)
                 emit(

@@ -13,6 +13,7 @@ SSI_PARTS = ("brand", "people", "insights", "relationships")
 SSI_RANKS = ("industry_rank_pct", "network_rank_pct")
 GROWTH_FIELDS = ("connections", "followers")
 SSI_TREND_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
+SSI_RECENT_US = 32 * DAY_US  # longer than the longest trend window
 
 
 def _newer(known: tuple[int, object] | None, t: int, value: float) -> bool:
@@ -45,7 +46,11 @@ def on_snapshot(st: AccountState, ev: ProfileSnapshot, t: int, cfg: EngineConfig
         parts = [getattr(ssi, part) for part in SSI_PARTS]
         for part, value in zip(SSI_PARTS, parts, strict=True):
             _set_latest(st, f"ssi_{part}", t, value, cfg)
-        _set_latest(st, "ssi_total", t, sum(parts), cfg)
+        total = sum(parts)
+        _set_latest(st, "ssi_total", t, total, cfg)
+        if t > st.watermark - SSI_RECENT_US and st.ssi_recent.get(t, -1.0) < total:
+            st.ssi_recent[t] = total
+            st.touch("ssi_recent", t)
         for rank in SSI_RANKS:
             value = getattr(ssi, rank)
             if value is not None:
@@ -71,10 +76,15 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     ssi = sorted(series.get("ssi_total", []))
     for label, last in _last_per_period(ssi, "week").items():
         emit("ssi_total_weekly", label, float(last))
-    if ssi:
-        latest = ssi[-1][1]
+    # Exact snapshots of the last 32 days plus the last one of each older day: the last
+    # total at or before as_of - L is always among them.
+    history = sorted(
+        {**dict(ssi), **{t: v for t, v in st.ssi_recent.items() if t <= as_of}}.items()
+    )
+    if history:
+        latest = history[-1][1]
         for period, length in SSI_TREND_WINDOWS:
-            before = [value for t, value in ssi if t <= as_of - length]
+            before = [value for t, value in history if t <= as_of - length]
             if before:
                 emit("ssi_total_change", period, float(latest - before[-1]))
 
@@ -105,6 +115,9 @@ def _growth(points: list[tuple[int, float]], kind: str) -> dict[str, float]:
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
+    for t in [t for t in st.ssi_recent if t <= st.watermark - SSI_RECENT_US]:
+        del st.ssi_recent[t]
+        st.touch("ssi_recent", t)
     for key in [k for k in st.profile_days if day_expired(st, k[1], cfg.bucket_retention_us)]:
         del st.profile_days[key]
         st.touch("profile_days", key)

@@ -119,6 +119,8 @@ class AccountState:
     profile: dict[str, tuple[int, object]] = field(default_factory=dict)
     # (field, day) -> (occurred_at, value): last value per day, for growth and trends
     profile_days: dict[tuple[str, int], tuple[int, float]] = field(default_factory=dict)
+    # occurred_at -> SSI total, every snapshot of the last 32 days: exact trend baselines
+    ssi_recent: dict[int, float] = field(default_factory=dict)
     outcomes: dict[str, tuple[int, Outcome]] = field(default_factory=dict)  # event_id -> outcome
     # (day, member id) of prospects contacted (outbound invitation or message)
     contacted: dict[tuple[int, str], int] = field(default_factory=dict)

@@ -6,10 +6,20 @@ string with an offset) and lenient on unknown extra fields, as the spec's "Bad i
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 AccountId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -20,14 +30,30 @@ Total = Annotated[int, Field(ge=0, le=10**15)]
 # Exact decimal amount >= 0 as a string; no exponent, no sign, so no float ever sneaks in.
 Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-# RFC 3339 shape checked before parsing: pydantic alone would also take "2026-11-20 12:00Z".
+# RFC 3339 (date-time with seconds and an offset), checked before pydantic parses: alone it
+# would also take "1763640000" (Unix seconds in a string) or "2026-11-20 12:00Z".
+RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
+_RFC3339 = re.compile(RFC3339_PATTERN)
+
+
+def _rfc3339_shape(value: object) -> object:
+    """Only RFC 3339 strings; fractions beyond microseconds are cut (the engine keeps us)."""
+    if type(value) is not str:
+        raise ValueError("must be an RFC 3339 timestamp string with an offset")
+    match = _RFC3339.match(value)
+    if match is None:
+        raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
+    fraction = match.group(1)
+    if fraction is not None and len(fraction) > 7:
+        value = value[: match.start(1) + 7] + value[match.end(1) :]
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
-    Field(
-        json_schema_extra={
-            "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
-        }
-    ),
+    BeforeValidator(_rfc3339_shape, json_schema_input_type=str),
+    Strict(False),  # the validator above already refused every non-string
+    Field(json_schema_extra={"format": "date-time", "pattern": RFC3339_PATTERN}),
 ]
 
 PostFormat = Literal["text", "image", "video", "document", "carousel", "poll", "article", "event"]

@@ -21,8 +21,11 @@ class EventRejected(ValueError):
 
 def parse_event(raw: bytes | str, max_bytes: int = MAX_EVENT_BYTES) -> Event:
     """Validate one JSON document against the wire contract."""
-    if len(raw) > max_bytes:
-        raise EventRejected(f"oversize: {len(raw)} bytes > {max_bytes}", "oversize")
+    size = len(raw)
+    if isinstance(raw, str) and size * 4 > max_bytes:
+        size = len(raw.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise EventRejected(f"oversize: {size} bytes > {max_bytes}", "oversize")
     try:
         return _EVENT_ADAPTER.validate_json(raw)
     except ValidationError as exc:
