@@ -33,7 +33,17 @@ def move_contribution(
     """Replace an entity's old bucket contribution with its new one (order-independent sums)."""
     if old == new:
         return
+    delta = dict(new)  # a contribution never repeats a key
     for key, amount in old:
-        add_daily(st, key, -amount, cfg)
-    for key, amount in new:
-        add_daily(st, key, amount, cfg)
+        delta[key] = delta.get(key, 0) - amount
+    for key, amount in delta.items():
+        if amount:
+            add_daily(st, key, amount, cfg)
+
+
+def add_contact(st: AccountState, day: int, member_id: str, cfg: EngineConfig) -> None:
+    """Remember that the account reached out to a member on a day (prospects contacted)."""
+    key = (day, member_id)
+    if key not in st.contacted and not day_expired(st, day, cfg.bucket_retention_us):
+        st.contacted[key] = 1
+        st.touch("contacted", key)

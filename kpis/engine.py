@@ -12,10 +12,11 @@ from typing import Any
 from kpis import actors, ads, content, invitations, messages, outcomes, profile
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
+from kpis.details import AccountDetails, account_details
 from kpis.emit import Emitter
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
-from kpis.timeutil import format_ts, to_us
+from kpis.timeutil import format_ts, to_us_fast
 from models.events import Event
 from models.records import KpiRecord
 
@@ -79,16 +80,18 @@ class Engine:
 
     def apply(self, event: Event) -> str:
         """Apply one validated event; returns applied, duplicate, late or after_as_of."""
-        t = to_us(event.occurred_at)
+        t = to_us_fast(event.occurred_at)
         if self.apply_until is not None and t > self.apply_until:
             self.stats[AFTER_AS_OF] += 1
             return AFTER_AS_OF
         st = self.store.get(event.account_id)
-        if event.event_id in st.seen:
+        event_id = event.event_id
+        if event_id in st.seen:
             self.stats[DUPLICATE] += 1
             return DUPLICATE
-        st.seen[event.event_id] = self.processing_clock()
-        st.touch("seen", event.event_id)
+        st.seen[event_id] = self.processing_clock()
+        if st.dirty is not None:
+            st.dirty.add(("seen", event_id))
         applied = HANDLERS[event.type](st, event, t, self.config)
         if t > st.watermark:
             st.watermark = t
@@ -109,6 +112,10 @@ class Engine:
             records.extend(emit.records)
         records.sort(key=KpiRecord.sort_key)
         return records
+
+    def details(self, account_id: str, as_of: int) -> AccountDetails:
+        """Ranked warm prospects and stale invitations (member ids in clear: pseudonymize)."""
+        return account_details(self.store.get(account_id), as_of, self.config)
 
     def prune(self) -> None:
         """Expire closed windows and old ids; safe at any time, never changes the records."""
@@ -135,3 +142,7 @@ def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:
     for key in expired:
         del st.daily[key]
         st.touch("daily", key)
+    gone = [k for k in st.contacted if day_expired(st, k[0], cfg.bucket_retention_us)]
+    for contact in gone:
+        del st.contacted[contact]
+        st.touch("contacted", contact)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpis.config import EngineConfig
-from kpis.daily import Contribution, add_daily, move_contribution
+from kpis.daily import Contribution, add_contact, move_contribution
 from kpis.emit import Emitter, group_daily, ratio, rollup
 from kpis.state import AccountState, Invitation
 from kpis.timeutil import DAY_US, HOUR_US, day_of
@@ -48,7 +48,7 @@ def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> 
         return False
     outbound = ev.direction == "outbound"
     if outbound:
-        add_daily(st, ("contacted", day_of(t), ev.invitee_id), 1, cfg)
+        add_contact(st, day_of(t), ev.invitee_id, cfg)
     facts = (outbound, ev.invitee_is_target, ev.invitee_id)
     if inv.sent_at is not None and (
         inv.sent_at < t or (inv.sent_at == t and (inv.outbound, inv.target, inv.invitee) >= facts)

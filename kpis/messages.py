@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kpis.config import EngineConfig
-from kpis.daily import Contribution, add_daily, move_contribution
+from kpis.daily import Contribution, add_contact, add_daily, move_contribution
 from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
 from kpis.state import AccountState, Conversation
 from kpis.timeutil import DAY_US, US, day_of
@@ -25,7 +25,7 @@ def on_message(
     if outbound:
         assert isinstance(ev, MessageSent)
         counted = add_daily(st, ("messages_sent", day_of(t)), 1, cfg)
-        add_daily(st, ("contacted", day_of(t), ev.recipient_id), 1, cfg)
+        add_contact(st, day_of(t), ev.recipient_id, cfg)
     conv = st.conversations.get(ev.conversation_id)
     if conv is None:
         if t <= st.watermark - cfg.invitation_retention_us:

@@ -127,10 +127,10 @@ def _start_day(label: str, end_day: int) -> int:
 
 def _contacted(st: AccountState, first_day: int, last_day: int) -> dict[str, set[str]]:
     contacted: dict[str, set[str]] = defaultdict(set)
-    for key in st.daily:
-        if key[0] == "contacted" and first_day <= int(key[1]) <= last_day:
-            for label, _end in period_labels(int(key[1]), PERIODS):
-                contacted[label].add(str(key[2]))
+    for day, member_id in st.contacted:
+        if first_day <= day <= last_day:
+            for label, _end in period_labels(day, PERIODS):
+                contacted[label].add(member_id)
     return contacted
 
 

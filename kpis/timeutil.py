@@ -19,6 +19,14 @@ def to_us(moment: datetime) -> int:
     return (moment - EPOCH) // _ONE_US
 
 
+def to_us_fast(moment: datetime) -> int:
+    """Same as `to_us`, about twice as fast: between 1900 and 2100 the float error of
+    `timestamp()` stays under the 0.5 us that `round` absorbs (a test checks it)."""
+    if 1900 < moment.year < 2100:
+        return round(moment.timestamp() * 1e6)
+    return (moment - EPOCH) // _ONE_US
+
+
 def from_us(t: int) -> datetime:
     return EPOCH + timedelta(microseconds=t)
 

@@ -30,22 +30,29 @@ Total = Annotated[int, Field(ge=0, le=10**15)]
 # Exact decimal amount >= 0 as a string; no exponent, no sign, so no float ever sneaks in.
 Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-# RFC 3339 (date-time with seconds and an offset), checked before pydantic parses: alone it
-# would also take "1763640000" (Unix seconds in a string) or "2026-11-20 12:00Z".
+# RFC 3339 (date-time with seconds and an offset). pydantic alone would also take
+# "1763640000" (Unix seconds in a string), "2026-11-20 12:00Z" or a missing seconds field; a
+# few character checks refuse those cheaply (this runs once per event), pydantic checks the
+# rest (digits, ranges, the offset).
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
 _RFC3339 = re.compile(RFC3339_PATTERN)
+_SHORTEST = len("2026-11-20T12:00:00Z")
+_LONGEST_PARSED = len("2026-11-20T12:00:00.123456+05:30")
 
 
 def _rfc3339_shape(value: object) -> object:
     """Only RFC 3339 strings; fractions beyond microseconds are cut (the engine keeps us)."""
     if type(value) is not str:
         raise ValueError("must be an RFC 3339 timestamp string with an offset")
-    match = _RFC3339.match(value)
-    if match is None:
+    if len(value) < _SHORTEST or value[10] != "T" or value[13] != ":" or value[16] != ":":
         raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
-    fraction = match.group(1)
-    if fraction is not None and len(fraction) > 7:
-        value = value[: match.start(1) + 7] + value[match.end(1) :]
+    if len(value) > _LONGEST_PARSED - 6 and value[19] == ".":
+        match = _RFC3339.match(value)
+        if match is None:
+            raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
+        fraction = match.group(1)
+        if len(fraction) > 7:
+            value = value[: match.start(1) + 7] + value[match.end(1) :]
     return value
 
 

@@ -37,5 +37,6 @@ class KpiRecord:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
-    def sort_key(self) -> tuple[str, str, str, str]:
-        return (self.account_id, self.kpi, self.period, json.dumps(self.dims, sort_keys=True))
+    def sort_key(self) -> tuple[str, str, str, tuple[tuple[str, str | int], ...]]:
+        """Stable order: a KPI's dims always come in the same keys and types."""
+        return (self.account_id, self.kpi, self.period, tuple(self.dims.items()))

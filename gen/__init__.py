@@ -1,0 +1,19 @@
+"""Synthetic event streams for demos, tests and benchmarks (never imported by the engine)."""
+
+from gen.synthetic import (
+    RAW_LINE,
+    GeneratorConfig,
+    event_line,
+    generate_events,
+    make_invalid,
+    write_events,
+)
+
+__all__ = [
+    "RAW_LINE",
+    "GeneratorConfig",
+    "event_line",
+    "generate_events",
+    "make_invalid",
+    "write_events",
+]
