@@ -6,7 +6,6 @@ string with an offset) and lenient on unknown extra fields, as the spec's "Bad i
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -31,34 +30,36 @@ Total = Annotated[int, Field(ge=0, le=10**15)]
 Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,15}(\.[0-9]{1,9})?$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # RFC 3339 (date-time with seconds and an offset). pydantic alone would also take
-# "1763640000" (Unix seconds in a string), "2026-11-20 12:00Z" or a missing seconds field; a
-# few character checks refuse those cheaply (this runs once per event), pydantic checks the
-# rest (digits, ranges, the offset).
+# "1763640000" (Unix seconds in a string), "2026-11-20 12:00Z" or a missing seconds field. A
+# few character checks refuse those cheaply (this runs once per event) and the standard
+# library parses the rest; its datetime (stdlib tzinfo) also converts faster than pydantic's.
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-_RFC3339 = re.compile(RFC3339_PATTERN)
 _SHORTEST = len("2026-11-20T12:00:00Z")
-_LONGEST_PARSED = len("2026-11-20T12:00:00.123456+05:30")
 
 
-def _rfc3339_shape(value: object) -> object:
+def _rfc3339(value: object) -> object:
     """Only RFC 3339 strings; fractions beyond microseconds are cut (the engine keeps us)."""
     if type(value) is not str:
         raise ValueError("must be an RFC 3339 timestamp string with an offset")
-    if len(value) < _SHORTEST or value[10] != "T" or value[13] != ":" or value[16] != ":":
+    if (
+        len(value) < _SHORTEST
+        or value[4] != "-"
+        or value[7] != "-"
+        or value[10] != "T"
+        or value[13] != ":"
+        or value[16] != ":"
+        or (value[-1] != "Z" and value[-3] != ":")
+    ):
         raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
-    if len(value) > _LONGEST_PARSED - 6 and value[19] == ".":
-        match = _RFC3339.match(value)
-        if match is None:
-            raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
-        fraction = match.group(1)
-        if len(fraction) > 7:
-            value = value[: match.start(1) + 7] + value[match.end(1) :]
-    return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a valid RFC 3339 timestamp") from None
 
 
 Timestamp = Annotated[
     AwareDatetime,
-    BeforeValidator(_rfc3339_shape, json_schema_input_type=str),
+    BeforeValidator(_rfc3339, json_schema_input_type=str),
     Strict(False),  # the validator above already refused every non-string
     Field(json_schema_extra={"format": "date-time", "pattern": RFC3339_PATTERN}),
 ]

@@ -231,3 +231,19 @@ def test_rejection_is_a_value_error_with_a_bounded_kind() -> None:
         assert isinstance(info.value, EventRejected)
         kinds.add(info.value.kind)
     assert kinds == {"malformed_json", "unknown_type", "missing_field"}
+
+
+def test_fast_timestamp_conversion_is_exact() -> None:
+    """`to_us_fast` (float path) must agree with the exact integer path to the microsecond."""
+    import random
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from kpis.timeutil import to_us, to_us_fast
+
+    rng = random.Random(7)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for _ in range(20_000):
+        micros = rng.randrange(-2_000_000_000_000_000, 7_000_000_000_000_000)
+        offset = timezone(timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1)))
+        moment = (epoch + timedelta(microseconds=micros)).astimezone(offset)
+        assert to_us_fast(moment) == to_us(moment) == micros
