@@ -67,9 +67,12 @@ def interaction_counts(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[
     return counts
 
 
-def warm_prospects(st: AccountState, as_of: int, cfg: EngineConfig) -> list[WarmProspect]:
+def warm_prospects(
+    st: AccountState, as_of: int, cfg: EngineConfig, counts: dict[str, int] | None = None
+) -> list[WarmProspect]:
     """Actors with at least `warm_prospect_min` interactions, most engaged first."""
-    counts = interaction_counts(st, as_of, cfg)
+    if counts is None:
+        counts = interaction_counts(st, as_of, cfg)
     warm = [
         WarmProspect(actor_id, n, st.actors[actor_id].degree)
         for actor_id, n in counts.items()
@@ -91,7 +94,7 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
                 break
     for label, actors in histogram.items():
         emit("actors_by_interaction_count", "total", actors, bucket=label)
-    warm = warm_prospects(st, emit.as_of, cfg)
+    warm = warm_prospects(st, emit.as_of, cfg, counts)
     emit("warm_prospects", "total", len(warm))
     emit("warm_prospects_to_invite", "total", sum(w.invite_to_connect for w in warm))
 

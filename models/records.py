@@ -3,39 +3,49 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 RecordValue = int | float | Decimal
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-@dataclass(frozen=True, slots=True)
-class KpiRecord:
-    """One KPI value; money travels as `Decimal` and is written as a decimal string."""
+class KpiRecord(NamedTuple):
+    """One KPI value; money travels as `Decimal` and is written as a decimal string.
+
+    A NamedTuple rather than a dataclass: evaluation builds hundreds of thousands of them.
+    """
 
     account_id: str
     kpi: str
     period: str
     value: RecordValue
     as_of: str
-    dims: dict[str, str | int] = field(default_factory=dict)
+    dims: dict[str, str | int] = {}  # noqa: RUF012 - never mutated, shared empty default
+
+    def json_value(self) -> int | float | str:
+        value = self.value
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        return value
 
     def to_dict(self) -> dict[str, Any]:
-        value: Any = self.value
-        if isinstance(value, Decimal):
-            value = format(value, "f")
         return {
             "account_id": self.account_id,
             "kpi": self.kpi,
             "period": self.period,
             "dims": self.dims,
-            "value": value,
+            "value": self.json_value(),
             "as_of": self.as_of,
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        """Compact JSON in the contract's field order (same bytes as dumping `to_dict`)."""
+        return (
+            f'{{"account_id":{_encode(self.account_id)},"kpi":"{self.kpi}",'
+            f'"period":"{self.period}","dims":{_encode(self.dims)},'
+            f'"value":{_encode(self.json_value())},"as_of":"{self.as_of}"}}'
+        )
 
     def sort_key(self) -> tuple[str, str, str, tuple[tuple[str, str | int], ...]]:
         """Stable order: a KPI's dims always come in the same keys and types."""
