@@ -1,4 +1,4 @@
-"""`socialkpi` command line: replay, schema (more subcommands join as the product grows)."""
+"""`socialkpi` command line: replay, schema, show (more join as the product grows)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from cli.progress import Progress
 from cli.replay import replay, write_summary, write_table
 from kpis.timeutil import parse_ts
+from sinks.show import add_show_parser
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="write the JSON Schema of the event contract")
     sc.add_argument("--out", help="file to write (default: stdout)")
     sc.set_defaults(func=_cmd_schema)
+    add_show_parser(sub)
     return parser
 
 

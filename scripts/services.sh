@@ -338,24 +338,43 @@ kafka_status() {
 # ---------------------------------------------------------------------------------------------
 # Redis
 
-redis_install() {
-  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && return 0
+# apt_install PACKAGE BINARY...: install a Debian package unless all its binaries are on PATH.
+apt_install() {
+  local package=$1
+  shift
+  local missing=0 binary
+  for binary in "$@"; do
+    command -v "$binary" >/dev/null 2>&1 || missing=1
+  done
+  [ "$missing" -eq 0 ] && return 0
   local sudo=""
   if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "redis-server missing and not root: install redis-server"
+    command -v sudo >/dev/null 2>&1 || die "$package missing and not root: install $package"
     sudo="sudo"
   fi
-  command -v apt-get >/dev/null 2>&1 || die "redis-server missing and no apt-get: install it"
+  command -v apt-get >/dev/null 2>&1 || die "$package missing and no apt-get: install it"
   local apt_log="$LOG_DIR/apt.log" start=$SECONDS
-  log "installing redis-server with apt-get (log $apt_log)"
-  if ! dpkg -s redis-server >/dev/null 2>&1; then
-    $sudo apt-get update -q >"$apt_log" 2>&1 9>&- || die_with_log "$apt_log" "apt-get update failed"
+  log "installing $package with apt-get (log $apt_log)"
+  if [ ! -f "$RUN_DIR/apt-updated" ]; then
+    $sudo apt-get update -q >>"$apt_log" 2>&1 9>&- || die_with_log "$apt_log" "apt-get update failed"
+    touch "$RUN_DIR/apt-updated"
   fi
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    redis-server >>"$apt_log" 2>&1 9>&- ||
-    die_with_log "$apt_log" "apt-get install redis-server failed"
-  log "redis-server installed in $((SECONDS - start))s"
-  command -v redis-server >/dev/null 2>&1 || die "redis-server still not on PATH after install"
+    "$package" >>"$apt_log" 2>&1 9>&- ||
+    die_with_log "$apt_log" "apt-get install $package failed"
+  log "$package installed in $((SECONDS - start))s"
+  for binary in "$@"; do
+    command -v "$binary" >/dev/null 2>&1 || die "$binary still not on PATH after installing $package"
+  done
+}
+
+redis_install() {
+  apt_install redis-server redis-server redis-cli
+}
+
+# promtool checks the exported metrics (and, later, the alerting rules) in the test suite.
+tools_install() {
+  apt_install prometheus promtool
 }
 
 redis_ping_ok() {
@@ -441,6 +460,7 @@ main() {
   case $1 in
   up)
     take_lock
+    tools_install
     redis_up
     kafka_up
     ;;

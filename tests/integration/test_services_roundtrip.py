@@ -181,7 +181,7 @@ async def test_kafka_to_redis_roundtrip(
     assert committed == len(EVENTS)
 
     # Validation: the bad event was rejected with its field, the re-sent one counted once.
-    assert len(rejected) == 1 and rejected[0].startswith("occurred_at: Input should be a valid")
+    assert len(rejected) == 1 and rejected[0].startswith("occurred_at: ")
     assert engine.stats["applied"] == VALID_DISTINCT and engine.stats["duplicate"] == 1
 
     # Redis: the records read back equal what the engine produced, and the numbers are right.

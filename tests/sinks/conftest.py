@@ -1,0 +1,70 @@
+"""Fixtures of the sink tests: promtool, privacy keys, a small record set with member lists.
+
+``promtool`` comes from Debian's ``prometheus`` package. When it is missing the tests that
+need it skip with a hint, except under ``CI=true`` where they fail (CI must never go green
+by skipping them). ``redis_server`` is the binary ``scripts/services.sh`` installs; the
+TLS/AUTH test starts its own instance of it on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import NoReturn
+
+import pytest
+
+from sinks.privacy import generate_key
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def _missing(tool: str, hint: str) -> NoReturn:
+    message = f"{tool} not found on PATH; {hint}"
+    if _under_ci():
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of promtool (Debian package ``prometheus``)."""
+    path = shutil.which("promtool")
+    if path is None:
+        _missing(
+            "promtool",
+            "install it with: apt-get update && apt-get install -y --no-install-recommends "
+            "prometheus",
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_server_bin() -> str:
+    """Path of redis-server (installed by ``bash scripts/services.sh up``)."""
+    path = shutil.which("redis-server")
+    if path is None:
+        _missing("redis-server", "start the services with: bash scripts/services.sh up")
+    return path
+
+
+@pytest.fixture
+def pseudonym_key() -> str:
+    return generate_key()
+
+
+@pytest.fixture
+def reveal_key() -> str:
+    return generate_key()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No SOCIALKPI_* variable of the caller's shell leaks into SinkSettings()."""
+    for name in list(os.environ):
+        if name.startswith("SOCIALKPI_") and name != "SOCIALKPI_REDIS_URL":
+            monkeypatch.delenv(name)
+    yield monkeypatch
