@@ -41,9 +41,17 @@ def move_contribution(
             add_daily(st, key, amount, cfg)
 
 
-def add_contact(st: AccountState, day: int, member_id: str, cfg: EngineConfig) -> None:
-    """Remember that the account reached out to a member on a day (prospects contacted)."""
+def add_contact(
+    st: AccountState, day: int, member_id: str, cfg: EngineConfig, delta: int = 1
+) -> None:
+    """Count a reach-out to a member on a day (prospects contacted = distinct members with a
+    positive count); an invitation whose earliest send moves takes its count back."""
+    if day_expired(st, day, cfg.bucket_retention_us):
+        return
     key = (day, member_id)
-    if key not in st.contacted and not day_expired(st, day, cfg.bucket_retention_us):
-        st.contacted[key] = 1
-        st.touch("contacted", key)
+    count = st.contacted.get(key, 0) + delta
+    if count > 0:
+        st.contacted[key] = count
+    else:
+        st.contacted.pop(key, None)
+    st.touch("contacted", key)

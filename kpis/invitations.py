@@ -47,16 +47,18 @@ def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> 
     if inv is None:
         return False
     outbound = ev.direction == "outbound"
-    if outbound:
-        add_contact(st, day_of(t), ev.invitee_id, cfg)
     facts = (outbound, ev.invitee_is_target, ev.invitee_id)
     if inv.sent_at is not None and (
         inv.sent_at < t or (inv.sent_at == t and (inv.outbound, inv.target, inv.invitee) >= facts)
     ):
         return True  # the earliest send wins (ties: the greater facts), whatever the order
     old = contribution(inv)
+    if inv.outbound and inv.sent_at is not None and inv.invitee is not None:
+        add_contact(st, day_of(inv.sent_at), inv.invitee, cfg, -1)
     inv.sent_at, inv.outbound, inv.target = t, outbound, ev.invitee_is_target
     inv.invitee = ev.invitee_id
+    if outbound:
+        add_contact(st, day_of(t), ev.invitee_id, cfg)
     move_contribution(st, old, contribution(inv), cfg)
     st.touch("invitations", ev.invitation_id)
     return True

@@ -13,7 +13,8 @@ SSI_PARTS = ("brand", "people", "insights", "relationships")
 SSI_RANKS = ("industry_rank_pct", "network_rank_pct")
 GROWTH_FIELDS = ("connections", "followers")
 SSI_TREND_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
-SSI_RECENT_US = 32 * DAY_US  # longer than the longest trend window
+SSI_RECENT_US = 32 * DAY_US
+FIRST_OF_DAY = "@first"  # longer than the longest trend window
 
 
 def _newer(known: tuple[int, object] | None, t: int, value: float) -> bool:
@@ -34,6 +35,13 @@ def _set_latest(st: AccountState, name: str, t: int, value: float, cfg: EngineCo
         if _newer(st.profile_days.get(key), t, value):
             st.profile_days[key] = (t, value)
             st.touch("profile_days", key)
+        # The day's first snapshot too: a period's growth starts from its first value when
+        # nothing precedes it (same instant: the larger value, as everywhere).
+        first_key = (f"{name}{FIRST_OF_DAY}", day)
+        known = st.profile_days.get(first_key)
+        if known is None or t < known[0] or (t == known[0] and value > known[1]):
+            st.profile_days[first_key] = (t, value)
+            st.touch("profile_days", first_key)
 
 
 def on_snapshot(st: AccountState, ev: ProfileSnapshot, t: int, cfg: EngineConfig) -> bool:
@@ -64,10 +72,12 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
         if t <= as_of:
             emit(name, "latest", float(value) if name.startswith("ssi_") else value)  # type: ignore[arg-type]
     first_day, last_day = retained_day_cutoff(as_of, cfg.bucket_retention_us), day_of(as_of)
-    series: dict[str, list[tuple[int, float]]] = {}
+    by_time: dict[str, dict[int, float]] = {}
     for (name, day), (t, value) in st.profile_days.items():
         if first_day <= day <= last_day and t <= as_of:
-            series.setdefault(name, []).append((t, value))
+            points_of = by_time.setdefault(name.removesuffix(FIRST_OF_DAY), {})
+            points_of[t] = max(value, points_of.get(t, value))
+    series = {name: sorted(points.items()) for name, points in by_time.items()}
     for name in GROWTH_FIELDS:
         points = sorted(series.get(name, []))
         for kind in ("week", "month"):
