@@ -5,6 +5,7 @@ stdout carries KPI records only; rejected lines, progress and the summary go to 
 
 from __future__ import annotations
 
+import gc
 import gzip
 import io
 import os
@@ -74,6 +75,23 @@ def replay(
     progress = progress or Progress(enabled=False)
     engine = Engine(config=config, apply_until=as_of)
     summary = ReplaySummary()
+    # The engine's state is millions of small acyclic containers: the cyclic collector only
+    # rescans them (about 15% of replay time at 500k events), so it pauses meanwhile.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _apply_lines(paths, progress, engine, summary, errors)
+        evaluation_time = as_of if as_of is not None else engine.max_event_time
+        records = [] if evaluation_time is None else engine.evaluate(evaluation_time)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return records, summary, engine
+
+
+def _apply_lines(
+    paths: list[str], progress: Progress, engine: Engine, summary: ReplaySummary, errors: TextIO
+) -> None:
     apply = engine.apply
     for path, number, line in iter_lines(paths, progress):
         summary.lines += 1
@@ -87,9 +105,6 @@ def replay(
         apply(event)
         if summary.valid % PRUNE_EVERY == 0:
             engine.prune()
-    evaluation_time = as_of if as_of is not None else engine.max_event_time
-    records = [] if evaluation_time is None else engine.evaluate(evaluation_time)
-    return records, summary, engine
 
 
 def write_summary(out: TextIO, summary: ReplaySummary, engine: Engine, records: int) -> None:
