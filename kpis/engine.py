@@ -71,7 +71,7 @@ class Engine:
         apply_until: int | None = None,
     ) -> None:
         self.config = config or EngineConfig()
-        self.store: StateStore = store or MemoryStore()
+        self.store: StateStore = store if store is not None else MemoryStore()
         # Processing time (not event time) ages the duplicate-id memory.
         self.processing_clock = processing_clock or (lambda: 0)
         self.apply_until = apply_until
