@@ -1,0 +1,313 @@
+"""Run `python -m streams` as subprocesses against the real broker and Redis, feed it, watch it.
+
+Shared by the integration tests and `bench_worker.py`. Every name (topics, app id, Redis
+prefix, data dir) derives from one unique suffix, so runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from streams.settings import DEFAULT_TOPICS, WorkerSettings
+from streams.topics import admin_client, changelog_topic, ensure_topics, retry_transient
+
+from .helpers import REPO, LogItem
+
+
+@dataclass
+class WorkerSetup:
+    """Settings of one test run, as env variables for the worker subprocesses."""
+
+    suffix: str
+    bootstrap: str
+    redis_url: str
+    redis_prefix: str
+    data_dir: Path
+    partitions: int = 4
+    as_of: str | None = None
+    evaluation_interval_s: float = 1.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def app_id(self) -> str:
+        return f"socialkpi-wt-{self.suffix}"
+
+    def topic(self, short: str) -> str:
+        return f"wt-{self.suffix}.{short}"
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return f"wt-{self.suffix}.dead-letters"
+
+    def env(self) -> dict[str, str]:
+        values = {
+            "KAFKA_BOOTSTRAP": self.bootstrap,
+            "APP_ID": self.app_id,
+            "DATA_DIR": str(self.data_dir),
+            "PARTITIONS": str(self.partitions),
+            "DEAD_LETTER_TOPIC": self.dead_letter_topic,
+            "REDIS_URL": self.redis_url,
+            "REDIS_PREFIX": self.redis_prefix,
+            "EVALUATION_INTERVAL_S": str(self.evaluation_interval_s),
+            "SESSION_TIMEOUT_S": "6",
+            "HEARTBEAT_INTERVAL_S": "1",
+            "RECOVERY_DELAY_S": "0.2",
+            "COMMIT_INTERVAL_S": "0.5",
+            "LOG_LEVEL": "info",
+            **{f"TOPIC_{short.upper()}": self.topic(short) for short in DEFAULT_TOPICS},
+            **self.extra,
+        }
+        if self.as_of:
+            values["AS_OF"] = self.as_of
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALKPI_")}
+        env.update({f"SOCIALKPI_{k}": v for k, v in values.items()})
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def settings(self) -> WorkerSettings:
+        env = self.env()
+        values = {
+            k.removeprefix("SOCIALKPI_").lower(): v
+            for k, v in env.items()
+            if k.startswith("SOCIALKPI_")
+        }
+        return WorkerSettings(**values)  # type: ignore[arg-type]
+
+    @property
+    def input_topics(self) -> list[str]:
+        return [self.topic(short) for short in DEFAULT_TOPICS]
+
+
+class WorkerProcess:
+    """One `python -m streams` subprocess; output goes to a log file."""
+
+    def __init__(self, setup: WorkerSetup, name: str) -> None:
+        self.log_path = setup.data_dir / f"{name}.log"
+        setup.data_dir.mkdir(parents=True, exist_ok=True)
+        self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streams"],
+            cwd=REPO,
+            env=setup.env(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye to the group."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+
+async def create_topics(setup: WorkerSetup) -> None:
+    await ensure_topics(setup.settings())
+
+
+async def delete_topics(setup: WorkerSetup) -> None:
+    admin = admin_client(setup.settings())
+    with contextlib.suppress(KafkaError):
+        await admin.start()
+        names = set(await admin.list_topics())
+        mine = [
+            t
+            for t in (
+                *setup.input_topics,
+                setup.dead_letter_topic,
+                changelog_topic(setup.settings()),
+            )
+            if t in names
+        ]
+        if mine:
+            await admin.delete_topics(mine)
+    await admin.close()
+
+
+async def produce(setup: WorkerSetup, items: Iterable[LogItem]) -> float:
+    """Send every item to its topic (key = account); returns seconds taken."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=setup.bootstrap,
+        linger_ms=5,
+        max_batch_size=1 << 20,
+        max_request_size=1 << 22,
+        acks=1,
+    )
+    await retry_transient(producer.start)
+    started = time.perf_counter()
+    try:
+        for item in items:
+            await producer.send(setup.topic(item.topic), item.line, key=item.key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+async def lag(setup: WorkerSetup) -> int:
+    """Messages of the input topics not yet committed by the worker group."""
+    tps = [TopicPartition(t, p) for t in setup.input_topics for p in range(setup.partitions)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=setup.bootstrap, enable_auto_commit=False)
+    await retry_transient(consumer.start)
+    try:
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    admin = admin_client(setup.settings())
+    await retry_transient(admin.start)
+    try:
+        committed = await admin.list_consumer_group_offsets(setup.app_id)
+    finally:
+        await admin.close()
+    total = 0
+    for tp, end in ends.items():
+        meta = committed.get(tp)
+        done = meta.offset if meta is not None and meta.offset >= 0 else 0
+        total += max(0, end - done)
+    return total
+
+
+async def wait_drained(
+    setup: WorkerSetup, workers: list[WorkerProcess], timeout: float, poll: float = 0.5
+) -> float:
+    """Wait until the group committed every input message; returns seconds waited."""
+    started = time.perf_counter()
+    deadline = started + timeout
+    remaining = -1
+    while time.perf_counter() < deadline:
+        for worker in workers:
+            if not worker.alive():
+                raise AssertionError(f"worker exited:\n{worker.tail()}")
+        try:
+            remaining = await lag(setup)
+        except KafkaError:
+            remaining = -1
+        if remaining == 0:
+            return time.perf_counter() - started
+        await asyncio.sleep(poll)
+    tails = "\n---\n".join(w.tail() for w in workers)
+    raise AssertionError(f"not drained after {timeout}s (lag {remaining}):\n{tails}")
+
+
+async def wait_lag_below(
+    setup: WorkerSetup, workers: list[WorkerProcess], below: float, timeout: float = 90.0
+) -> None:
+    """Wait until the group's lag drops below `below` (the workers are mid-stream)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        for worker in workers:
+            if not worker.alive():
+                raise AssertionError(f"worker exited:\n{worker.tail()}")
+        with contextlib.suppress(KafkaError):
+            if await lag(setup) < below:
+                return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"lag did not drop below {below} in {timeout}s")
+
+
+async def redis_records(
+    client: aioredis.Redis, prefix: str, accounts: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for account in accounts:
+        got = await client.hgetall(f"{prefix}{account}:kpis")
+        if got:
+            out[account] = got
+    return out
+
+
+def diff(expected: dict[str, dict[str, str]], got: dict[str, dict[str, str]]) -> str:
+    lines: list[str] = []
+    for account in sorted(set(expected) | set(got)):
+        want, have = expected.get(account, {}), got.get(account, {})
+        missing = sorted(set(want) - set(have))
+        extra = sorted(set(have) - set(want))
+        changed = sorted(k for k in set(want) & set(have) if want[k] != have[k])
+        if missing or extra or changed:
+            lines.append(
+                f"{account}: {len(missing)} missing {missing[:3]}, {len(extra)} extra "
+                f"{extra[:3]}, {len(changed)} changed "
+                f"{[(have[k], want[k]) for k in changed[:2]]}"
+            )
+    return "\n".join(lines) or "no difference"
+
+
+async def wait_records(
+    client: aioredis.Redis,
+    prefix: str,
+    expected: dict[str, dict[str, str]],
+    workers: list[WorkerProcess],
+    timeout: float,
+) -> dict[str, dict[str, str]]:
+    """Poll Redis until it holds exactly the expected records (or fail with a diff)."""
+    deadline = time.perf_counter() + timeout
+    got: dict[str, dict[str, str]] = {}
+    while time.perf_counter() < deadline:
+        got = await redis_records(client, prefix, expected)
+        if got == expected:
+            return got
+        for worker in workers:
+            if not worker.alive():
+                raise AssertionError(f"worker exited:\n{worker.tail()}")
+        await asyncio.sleep(0.5)
+    tails = "\n---\n".join(w.tail(25) for w in workers)
+    raise AssertionError(f"Redis records differ from replay:\n{diff(expected, got)}\n{tails}")
+
+
+async def worker_status(client: aioredis.Redis, prefix: str) -> list[dict[str, Any]]:
+    out = []
+    async for key in client.scan_iter(match=f"{prefix}worker:*"):
+        raw = await client.get(key)
+        if raw:
+            out.append(json.loads(raw))
+    return out
+
+
+async def read_topic(bootstrap: str, topic: str, expected: int, timeout: float) -> list[Any]:
+    """Up to `expected` messages of a topic from the beginning (or what came by the deadline)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await retry_transient(consumer.start)
+    out: list[Any] = []
+    deadline = time.perf_counter() + timeout
+    try:
+        while len(out) < expected and time.perf_counter() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for messages in batches.values():
+                out.extend(messages)
+    finally:
+        await consumer.stop()
+    return out

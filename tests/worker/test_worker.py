@@ -1,0 +1,309 @@
+"""The live worker (`python -m streams` subprocesses) on the real broker and Redis.
+
+Each test gets its own topics, app id (consumer group, changelog) and Redis prefix. The
+records the worker publishes to Redis must equal `cli.replay` of the same event log, record
+for record, whatever the arrival order, duplicates, bad input, crashes or worker count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from kpis.timeutil import format_ts, parse_ts
+
+from .harness import (
+    WorkerProcess,
+    WorkerSetup,
+    create_topics,
+    delete_topics,
+    lag,
+    produce,
+    read_topic,
+    wait_drained,
+    wait_lag_below,
+    wait_records,
+    worker_status,
+)
+from .helpers import LogItem, by_account, event_log, max_event_time, replay_records, write_log
+
+pytestmark = pytest.mark.integration
+
+DRAIN_TIMEOUT_S = 90.0
+RECORDS_TIMEOUT_S = 45.0
+
+
+@pytest.fixture
+async def setup(
+    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
+) -> AsyncIterator[WorkerSetup]:
+    run = WorkerSetup(
+        suffix=unique_name[:16],
+        bootstrap=kafka_bootstrap,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        data_dir=tmp_path / "worker",
+        partitions=4,
+    )
+    await create_topics(run)  # before any worker starts: Faust ignores missing topics
+    try:
+        yield run
+    finally:
+        await delete_topics(run)
+
+
+@pytest.fixture
+def workers() -> list[WorkerProcess]:
+    started: list[WorkerProcess] = []
+    yield started
+    for worker in started:
+        worker.stop()
+
+
+def expected_records(tmp_path: Path, items: list[LogItem], as_of: int) -> dict[str, dict[str, str]]:
+    path = write_log(tmp_path / "events.jsonl", items)
+    return by_account(replay_records(path, as_of))
+
+
+async def test_worker_equals_replay_with_dead_letters(
+    setup: WorkerSetup,
+    workers: list[WorkerProcess],
+    redis_client: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    """A generated log (duplicates, late events, invalid lines) through one worker."""
+    items = event_log(seed=3, accounts=5, events=4000, invalid_rate=0.01)
+    as_of = max_event_time(items)
+    expected = expected_records(tmp_path, items, as_of)
+    setup.as_of = format_ts(as_of)
+    await produce(setup, items)
+    workers.append(WorkerProcess(setup, "worker-0"))
+    await wait_drained(setup, workers, DRAIN_TIMEOUT_S)
+    await wait_records(redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S)
+
+    # Every invalid line went to the dead-letter topic, and only those.
+    rejected = sum(1 for item in items if _rejected(item.line))
+    assert rejected > 0
+    letters = await read_topic(setup.bootstrap, setup.dead_letter_topic, rejected, 20)
+    assert len(letters) == rejected
+    (status,) = await worker_status(redis_client, setup.redis_prefix)
+    assert sum(status["dead_letters"].values()) == rejected
+    assert status["outcomes"]["duplicate"] > 0  # the log re-sends some events
+
+
+def _rejected(line: bytes) -> bool:
+    from models import EventRejected, parse_event
+
+    try:
+        parse_event(line)
+    except EventRejected:
+        return True
+    return False
+
+
+def _event(n: int, account: str, minute: int, **fields: object) -> dict[str, object]:
+    return {
+        "event_id": f"ev-{n}",
+        "type": "invitation.sent",
+        "occurred_at": f"2026-11-20T10:{minute:02d}:00Z",
+        "account_id": account,
+        "invitation_id": f"inv-{n}",
+        "invitee_id": f"m-{n}",
+        "direction": "outbound",
+        **fields,
+    }
+
+
+def _line(event: dict[str, object]) -> bytes:
+    return json.dumps(event).encode()
+
+
+async def test_bad_input_of_each_kind_goes_to_dead_letters(
+    setup: WorkerSetup,
+    workers: list[WorkerProcess],
+    redis_client: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    """Each kind of bad input is dead-lettered with its reason; valid events around it (one of
+    them sharing its id with a bad one) are counted exactly once."""
+    account = "rep-dlq"
+    key = account.encode()
+    valid = [_event(n, account, n) for n in range(1, 7)]
+    bad: list[tuple[str, bytes | None, bytes | None]] = [  # (kind, key, value)
+        ("malformed_json", key, b'{"event_id": "ev-1", "type": '),
+        ("malformed_json", key, b"[1, 2, 3]"),
+        ("unknown_type", key, _line({**_event(1, account, 1), "type": "post.deleted"})),
+        (
+            "missing_field",
+            key,
+            _line({k: v for k, v in _event(2, account, 2).items() if k != "invitee_id"}),
+        ),
+        ("invalid_field", key, _line({**_event(3, account, 3), "occurred_at": 1_772_409_600})),
+        (
+            "invalid_field",
+            key,
+            _line({**_event(4, account, 4), "occurred_at": "2026-11-20T10:04:00"}),
+        ),
+        ("invalid_field", key, _line({**_event(5, account, 5), "schema_version": 2})),
+        ("invalid_field", key, _line({**_event(6, account, 6), "direction": "sideways"})),
+        ("oversize", key, _line({**_event(7, account, 7), "padding": "x" * 70_000})),
+        ("key_mismatch", b"someone-else", _line(_event(8, account, 8))),
+        ("key_mismatch", None, _line(_event(9, account, 9))),
+        ("malformed_json", key, None),
+    ]
+    items: list[tuple[bytes | None, bytes | None]] = []
+    for index, event in enumerate(valid):
+        items.append((key, _line(event)))
+        items.append(bad[2 * index][1:])
+        items.append(bad[2 * index + 1][1:])
+    items.append((key, _line(valid[0])))  # a re-sent duplicate
+    setup.as_of = "2026-11-20T12:00:00Z"
+
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=setup.bootstrap, max_request_size=1 << 20)
+    positions: dict[tuple[int, int], tuple[bytes | None, bytes | None]] = {}
+    await producer.start()
+    try:
+        for item_key, value in items:
+            meta = await producer.send_and_wait(setup.topic("invitations"), value, key=item_key)
+            positions[(meta.partition, meta.offset)] = (item_key, value)
+    finally:
+        await producer.stop()
+    workers.append(WorkerProcess(setup, "worker-0"))
+    await wait_drained(setup, workers, DRAIN_TIMEOUT_S)
+
+    expected_items = [LogItem("invitations", key, _line(e)) for e in valid]
+    expected = expected_records(tmp_path, expected_items, parse_ts(setup.as_of))
+    records = await wait_records(
+        redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S
+    )
+    sent = json.loads(records[account]["invitations_sent|day:2026-11-20|{}"])
+    assert sent["value"] == len(valid)  # each valid event once, duplicates and bad ones not
+
+    letters = await read_topic(setup.bootstrap, setup.dead_letter_topic, len(bad), 20)
+    assert len(letters) == len(bad)
+    documents = [json.loads(m.value) for m in letters]
+    for document in documents:
+        item_key, value = positions[(document["partition"], document["offset"])]
+        assert document["topic"] == setup.topic("invitations")
+        assert base64.b64decode(document["original"]) == (value or b"")
+        assert document["key"] == (
+            None if item_key is None else base64.b64encode(item_key).decode()
+        )
+        assert document["reason"] and document["time"].endswith("Z")
+    kinds = sorted(d["kind"] for d in documents)
+    assert kinds == sorted(kind for kind, _, _ in bad)
+    reasons = {d["kind"]: d["reason"] for d in documents}
+    assert reasons["unknown_type"] == "type: unknown event type 'post.deleted'"
+    assert reasons["oversize"].startswith("oversize:")
+    assert reasons["key_mismatch"].startswith("key:")
+    (status,) = await worker_status(redis_client, setup.redis_prefix)
+    assert status["outcomes"] == {"applied": len(valid), "duplicate": 1}
+    assert sum(status["dead_letters"].values()) == len(bad)
+
+
+async def test_sigkill_mid_stream_then_restart_recovers_from_changelog(
+    setup: WorkerSetup,
+    workers: list[WorkerProcess],
+    redis_client: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    """SIGKILL while processing; a new worker recovers the state from the changelog (Redis
+    is wiped first, so nothing can come from there) and ends with exactly replay's records."""
+    items = event_log(seed=5, accounts=6, events=12_000)
+    as_of = max_event_time(items)
+    expected = expected_records(tmp_path, items, as_of)
+    setup.as_of = format_ts(as_of)
+    setup.extra["BATCH_SIZE"] = "200"
+    half = len(items) // 2
+    await produce(setup, items[:half])
+    first = WorkerProcess(setup, "worker-0")
+    workers.append(first)
+    # Kill once part (not all) of the first half is committed: mid-stream.
+    await wait_lag_below(setup, workers, half * 0.8)
+    await produce(setup, items[half:])  # arrives while the worker runs
+    first.kill()
+    assert await lag(setup) > 0, "killed after the end: not mid-stream"
+    keys = [k async for k in redis_client.scan_iter(match=f"{setup.redis_prefix}*")]
+    if keys:
+        await redis_client.unlink(*keys)
+
+    second = WorkerProcess(setup, "worker-1")
+    workers.append(second)
+    await wait_drained(setup, workers[1:], DRAIN_TIMEOUT_S)
+    await wait_records(redis_client, setup.redis_prefix, expected, workers[1:], RECORDS_TIMEOUT_S)
+    log = second.log_path.read_text()
+    rebuilt = [line for line in log.splitlines() if "state rebuilt" in line]
+    assert rebuilt and "'accounts': 0" not in rebuilt[-1], rebuilt
+
+
+async def test_two_workers_share_partitions(
+    setup: WorkerSetup,
+    workers: list[WorkerProcess],
+    redis_client: aioredis.Redis,
+    tmp_path: Path,
+) -> None:
+    """Two processes in one group over 4 partitions: same records as replay. The second
+    starts while the first is busy, so two partitions move with their state."""
+    items = event_log(seed=9, accounts=8, events=8000)
+    as_of = max_event_time(items)
+    expected = expected_records(tmp_path, items, as_of)
+    setup.as_of = format_ts(as_of)
+    setup.extra["BATCH_SIZE"] = "200"
+    await produce(setup, items)
+    workers.append(WorkerProcess(setup, "worker-0"))
+    await wait_lag_below(setup, workers, len(items) * 0.7)
+    workers.append(WorkerProcess(setup, "worker-1"))
+    await wait_drained(setup, workers, DRAIN_TIMEOUT_S)
+    owned = await wait_split(redis_client, setup.redis_prefix, workers, 2, {0, 1, 2, 3})
+    # Wipe Redis: each worker must now publish its own accounts, the second one from the
+    # state it recovered from the changelog.
+    keys = [k async for k in redis_client.scan_iter(match=f"{setup.redis_prefix}*:kpis")]
+    await redis_client.unlink(*keys)
+    await wait_records(redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S)
+    rebuilt = [
+        line
+        for worker in workers
+        for line in worker.log_path.read_text().splitlines()
+        if "state rebuilt" in line
+    ]
+    moved = [line for line in rebuilt if "'accounts': 0," not in line]
+    assert moved, "no partition moved with its state:\n" + "\n".join(rebuilt)
+    assert all(owned), owned
+
+
+async def wait_split(
+    client: aioredis.Redis,
+    prefix: str,
+    workers: list[WorkerProcess],
+    count: int,
+    partitions: set[int],
+    timeout: float = 60.0,
+) -> list[set[int]]:
+    """Wait until `count` workers report disjoint partition sets covering `partitions`."""
+    deadline = time.perf_counter() + timeout
+    owned: list[set[int]] = []
+    while time.perf_counter() < deadline:
+        for worker in workers:
+            assert worker.alive(), worker.tail()
+        statuses = await worker_status(client, prefix)
+        pids = {str(w.proc.pid) for w in workers}
+        owned = [
+            set(s["partitions"])
+            for s in statuses
+            if s["partitions"] and s["worker_id"].rsplit(":", 1)[1] in pids
+        ]
+        union: set[int] = set().union(*owned) if owned else set()
+        if len(owned) == count and union == partitions and sum(map(len, owned)) == len(union):
+            return owned
+        await asyncio.sleep(0.5)
+    tails = "\n---\n".join(w.tail() for w in workers)
+    raise AssertionError(f"partitions not split across {count} workers: {owned}\n{tails}")
