@@ -6,249 +6,45 @@ the rest to the in-memory `AccountState`s, then write the touched entities to th
 table once (`TableBackedStore.flush`). A batch is processed without awaiting, so batches of
 the six agents, the timers and rebalances never interleave. A timer evaluates every local
 account at the evaluation clock (wall clock, or the pinned `as_of`) and hands the records to
-a `RecordsPublisher`.
+the sinks (Redis view, Prometheus gauges); another reads the consumer lag.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import os
 import socket
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 import faust
-from aiokafka import AIOKafkaProducer
-from faust.types import TP
 
 from kpis import Engine, EngineConfig
-from kpis.actors import warm_prospects
-from kpis.invitations import stale_pending
+from kpis.details import account_details
 from kpis.state import AccountState
 from kpis.timeutil import format_ts
 from models import EventRejected, parse_event
 from models.records import KpiRecord
-from streams.publisher import RecordsPublisher, RedisRecordsPublisher
+from sinks.prometheus import PrometheusExporter
+from sinks.redis_view import RedisView
+from sinks.settings import SinkSettings
+from streams.dead_letters import dead_letter_document
+from streams.lag import input_lag
+from streams.publisher import FanoutPublisher, RecordsPublisher
 from streams.settings import WorkerSettings
+from streams.state_table import KafkaTableIO, StateTable
+from streams.stats import WorkerStats
 from streams.store import OwnershipError, TableBackedStore
 from streams.topics import STATE_TABLE, ensure_topics
 
 log = logging.getLogger("streams")
-MAX_REASONS = 200  # distinct dead-letter reasons kept in the stats (kinds are unbounded-safe)
-DLQ_ORIGINAL_MAX = 1024 * 1024
 PROGRESS_LOG_S = 10.0
 
 
 def wall_clock_us() -> int:
     return time.time_ns() // 1000
-
-
-# --------------------------------------------------------------------------- state table
-
-
-class StateTable(faust.Table[bytes, bytes]):
-    """The state table; knows the store so recovery can rebuild the accounts."""
-
-    socialkpi_store: TableBackedStore | None = None
-    socialkpi_io: KafkaTableIO | None = None
-
-    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
-        events = list(batch)
-        store = self.socialkpi_store
-        if store is not None:
-            note = store.note_changelog
-            for event in events:
-                key = event.message.key
-                if key is not None:
-                    note(key, event.message.partition)
-        super().apply_changelog_batch(events)
-
-    async def on_recovery_completed(self, active_tps: set[Any], standby_tps: set[Any]) -> None:
-        await super().on_recovery_completed(active_tps, standby_tps)
-        store = self.socialkpi_store
-        if store is not None:
-            started = time.perf_counter()
-            info = store.rebuild({tp.partition for tp in active_tps})
-            await self._seek_inputs()
-            log.info(
-                "state rebuilt for partitions %s in %.2fs: %s",
-                sorted(tp.partition for tp in active_tps),
-                time.perf_counter() - started,
-                info,
-            )
-
-    async def _seek_inputs(self) -> None:
-        """Position the (still paused) input partitions before Faust resumes them.
-
-        Works around two faust-streaming 0.15.3 behaviours seen after a SIGKILL: (1) Faust
-        resumes input partitions and only then seeks them to their committed offsets, so
-        messages fetched in between are processed, acked below the committed offset, and its
-        ack bookkeeping stops committing those partitions; (2) records fetched while flow is
-        stopped are dropped, and Faust's "seek back to committed" cannot bring them back for
-        a partition without a committed offset: the position stays past them (lost
-        messages). So: seek to committed now, and a partition without a committed offset to
-        its earliest offset (what auto_offset_reset=earliest means).
-        """
-        consumer: Any = self.app.consumer
-        try:
-            committed = await consumer.seek_to_committed()
-            uncommitted = [
-                TP(tp.topic, tp.partition)
-                for tp, offset in committed.items()
-                if (offset is None or offset <= 0) and not _internal_topic(tp.topic)
-            ]
-            if uncommitted:
-                earliest = await consumer.earliest_offsets(*uncommitted)
-                for tp in uncommitted:
-                    await consumer.seek(tp, earliest.get(tp) or 0)
-            await consumer.perform_seek()
-        except Exception as error:  # a new rebalance is under way; Faust seeks again
-            log.warning("seeking input partitions failed: %r", error)
-
-
-def _internal_topic(topic: str) -> bool:
-    return topic.endswith("-changelog") or "__assignor" in topic
-
-
-class KafkaTableIO:
-    """`streams.store.TableIO` over the Faust table: the memory store's dict is the local
-    copy (Faust fills it from the changelog on recovery); writes go to the changelog through
-    a producer of our own, one record batch per group, so that a group is appended whole
-    or not at all. `send_pending()` returns once the broker acknowledged everything written
-    so far: a batch of events is acked (and its offsets committed) only after its state."""
-
-    def __init__(self, table: StateTable, settings: WorkerSettings) -> None:
-        self.table = table
-        self.settings = settings
-        self.atomic_bytes = settings.changelog_batch_bytes
-        self._outbox: list[tuple[int, list[tuple[bytes, bytes | None]]]] = []
-        self._producer: AIOKafkaProducer | None = None
-        self._lock: asyncio.Lock | None = None
-        self.records_sent = 0
-        self.batches_sent = 0
-
-    @property
-    def _local(self) -> MutableMapping[bytes, bytes]:
-        data: MutableMapping[bytes, bytes] = self.table.data.data  # the memory store's dict
-        return data
-
-    def get(self, key: bytes) -> bytes | None:
-        return self._local.get(key)
-
-    def write_group(self, partition: int, writes: list[tuple[bytes, bytes | None]]) -> None:
-        local = self._local
-        for key, value in writes:
-            if value is None:
-                local.pop(key, None)
-            else:
-                local[key] = value
-        self._outbox.append((partition, writes))
-
-    def set_local(self, key: bytes, value: bytes | None) -> None:
-        if value is None:
-            self._local.pop(key, None)
-        else:
-            self._local[key] = value
-
-    def items(self) -> Iterable[tuple[bytes, bytes]]:
-        return list(self._local.items())
-
-    async def _ensure_producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            s = self.settings
-            producer = AIOKafkaProducer(
-                bootstrap_servers=s.bootstrap_servers,
-                client_id=f"{s.app_id}-state",
-                acks="all",
-                linger_ms=0,
-                max_batch_size=self.atomic_bytes + 64 * 1024,
-                max_request_size=s.changelog_max_message_bytes,
-                request_timeout_ms=60_000,
-                **s.aiokafka_auth(),
-            )
-            await producer.start()
-            self._producer = producer
-        return self._producer
-
-    async def send_pending(self) -> None:
-        """Send every group written so far, in order; wait for the broker's acks."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            if not self._outbox:
-                return
-            groups, self._outbox = self._outbox, []
-            producer = await self._ensure_producer()
-            topic = self.table.changelog_topic.get_topic_name()
-            pending: dict[int, list[asyncio.Future[Any]]] = {}
-            for partition, writes in groups:
-                # Batches of one partition go one after the other (a retried request must
-                # not overtake the next); different partitions go in parallel.
-                if partition in pending:
-                    await asyncio.gather(*pending.pop(partition))
-                futures = pending.setdefault(partition, [])
-                batch = producer.create_batch()
-                for key, value in writes:
-                    if batch.append(key=key, value=value, timestamp=None) is None:
-                        # Only when a group exceeds atomic_bytes (journal disabled).
-                        futures.append(await producer.send_batch(batch, topic, partition=partition))
-                        self.batches_sent += 1
-                        batch = producer.create_batch()
-                        batch.append(key=key, value=value, timestamp=None)
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
-                self.batches_sent += 1
-                self.records_sent += len(writes)
-            await asyncio.gather(*(f for futures in pending.values() for f in futures))
-
-    async def close(self) -> None:
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
-
-
-# --------------------------------------------------------------------------- stats
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    """Counters for metrics: outcomes of the engine, dead letters, batches, evaluations."""
-
-    outcomes: Counter[str]  # applied / duplicate / late / after_as_of (the engine's stats)
-    messages: int = 0
-    batches: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)  # by kind
-    dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by reason (bounded)
-    evaluations: int = 0
-    last_evaluation_s: float = 0.0
-    last_evaluation_records: int = 0
-    last_evaluation_at: str = ""
-    rebuilds: int = 0
-
-    def dead_letter(self, kind: str, reason: str) -> None:
-        self.dead_letters[kind] += 1
-        if reason in self.dead_letter_reasons or len(self.dead_letter_reasons) < MAX_REASONS:
-            self.dead_letter_reasons[reason] += 1
-        else:
-            self.dead_letter_reasons["(other)"] += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "messages": self.messages,
-            "batches": self.batches,
-            "outcomes": dict(self.outcomes),
-            "dead_letters": dict(self.dead_letters),
-            "dead_letter_reasons": dict(self.dead_letter_reasons),
-            "evaluations": self.evaluations,
-            "last_evaluation_s": round(self.last_evaluation_s, 4),
-            "last_evaluation_records": self.last_evaluation_records,
-            "last_evaluation_at": self.last_evaluation_at,
-        }
 
 
 # --------------------------------------------------------------------------- worker
@@ -267,21 +63,6 @@ class _OneAccount:
         yield self._item
 
 
-def account_details(st: AccountState, as_of: int, config: EngineConfig) -> dict[str, Any]:
-    """What Redis shows beyond the records: stale invitation ids, ranked warm prospects."""
-    return {
-        "stale_pending_invitations": [inv_id for inv_id, _ in stale_pending(st, as_of, config)],
-        "warm_prospects": [
-            {
-                "actor_id": w.actor_id,
-                "interactions": w.interactions,
-                "invite_to_connect": w.invite_to_connect,
-            }
-            for w in warm_prospects(st, as_of, config)
-        ],
-    }
-
-
 class KpiWorker:
     """Builds the Faust app (agents, table, timers) around one engine and one store."""
 
@@ -290,8 +71,10 @@ class KpiWorker:
         settings: WorkerSettings,
         publisher: RecordsPublisher | None = None,
         config: EngineConfig | None = None,
+        sink_settings: SinkSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.sink_settings = sink_settings or SinkSettings()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.config = config or EngineConfig()
         self.app = self._make_app()
@@ -312,13 +95,17 @@ class KpiWorker:
             processing_clock=self.store.processing_time,
             apply_until=settings.as_of_us,
         )
-        self.stats = WorkerStats(outcomes=self.engine.stats)
+        self.exporter: PrometheusExporter | None = None
+        if settings.serve_metrics:
+            self.exporter = PrometheusExporter.from_settings(self.sink_settings)
+        self.metrics_port: int | None = None
+        self._lag_reported: set[tuple[str, int]] = set()
+        self.stats = WorkerStats(
+            outcomes=self.engine.stats,
+            metrics=self.exporter.worker if self.exporter is not None else None,
+        )
         self._last_progress_log = 0.0
-        if publisher is None and settings.publish_redis:
-            publisher = RedisRecordsPublisher(
-                settings.redis_url, settings.redis_prefix, settings.redis_ttl_s, self.worker_id
-            )
-        self.publisher = publisher
+        self.publisher = publisher if publisher is not None else self._default_publisher()
         self.dead_letter_topic = self.app.topic(
             settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
         )
@@ -328,6 +115,24 @@ class KpiWorker:
             self._evaluate_timer
         )
         self.app.timer(settings.prune_interval_s, name="socialkpi.prune")(self._prune_timer)
+        if self.exporter is not None:
+            self.app.timer(settings.lag_interval_s, name="socialkpi.lag")(self._lag_timer)
+
+    def _default_publisher(self) -> RecordsPublisher | None:
+        sinks: list[RecordsPublisher] = []
+        if self.settings.publish_redis:
+            sinks.append(RedisView.from_settings(self.sink_settings, worker_id=self.worker_id))
+        if self.exporter is not None:
+            sinks.append(self.exporter)
+        return FanoutPublisher(sinks) if sinks else None
+
+    def serve_metrics(self) -> int | None:
+        """Start /metrics (once); returns the bound port."""
+        if self.exporter is not None and self.metrics_port is None:
+            sink = self.sink_settings
+            self.metrics_port = self.exporter.start_http(sink.metrics_port, sink.metrics_addr)
+            log.info("metrics on http://%s:%d/metrics", sink.metrics_addr, self.metrics_port)
+        return self.metrics_port
 
     # --- construction ---------------------------------------------------------------------
     def _make_app(self) -> faust.App:
@@ -432,6 +237,7 @@ class KpiWorker:
         timers and rebalances never interleave with a half-applied batch."""
         store, engine, stats = self.store, self.engine, self.stats
         max_bytes = self.settings.max_message_bytes
+        outcomes = stats.batch_outcomes
         store.begin_batch()
         stats.batches += 1
         stats.messages += len(events)
@@ -447,7 +253,7 @@ class KpiWorker:
                         "key: the message key must equal account_id", "key_mismatch"
                     )
                 store.route(parsed.account_id, message.partition)
-                engine.apply(parsed)
+                outcomes[(parsed.type, engine.apply(parsed))] += 1
             except EventRejected as rejected:
                 self.dead_letter(message, rejected.reason, rejected.kind)
             except OwnershipError as wrong:
@@ -463,27 +269,14 @@ class KpiWorker:
                     message, f"processing error: {type(error).__name__}", "processing_error"
                 )
         store.flush()
+        stats.end_batch()
 
     def dead_letter(self, message: Any, reason: str, kind: str) -> None:
-        raw: bytes = message.value or b""
-        key: bytes | None = message.key
-        document = {
-            "topic": message.topic,
-            "partition": message.partition,
-            "offset": message.offset,
-            "key": None if key is None else base64.b64encode(key).decode(),
-            "original": base64.b64encode(raw[:DLQ_ORIGINAL_MAX]).decode(),
-            "original_bytes": len(raw),
-            "truncated": len(raw) > DLQ_ORIGINAL_MAX,
-            "reason": reason,
-            "kind": kind,
-            "time": format_ts(wall_clock_us()),
-            "app_id": self.settings.app_id,
-        }
-        self.stats.dead_letter(kind, reason)
-        self.dead_letter_topic.send_soon(
-            key=key, value=json.dumps(document, separators=(",", ":")).encode()
+        key, value = dead_letter_document(
+            message, reason, kind, self.settings.app_id, wall_clock_us()
         )
+        self.stats.dead_letter(kind, reason)
+        self.dead_letter_topic.send_soon(key=key, value=value)
 
     # --- evaluation -----------------------------------------------------------------------
     def evaluation_time(self) -> int:
@@ -527,6 +320,7 @@ class KpiWorker:
             partitions=sorted(self.store.active_partitions or ()),
             changelog_records=self.io.records_sent,
             changelog_batches=self.io.batches_sent,
+            metrics_port=self.metrics_port,
         )
         return out
 
@@ -540,6 +334,21 @@ class KpiWorker:
             await self.evaluate_and_publish()
         except Exception:
             log.exception("evaluation failed")
+
+    async def _lag_timer(self) -> None:
+        if self.exporter is None or self.app.rebalancing:
+            return
+        try:
+            lags = await input_lag(self.app.consumer, set(self.settings.topics.values()))
+        except Exception as error:  # a rebalance or a broker hiccup: next tick
+            log.debug("reading the consumer lag failed: %r", error)
+            return
+        metrics = self.exporter.worker
+        for topic, partition in self._lag_reported - {(tp.topic, tp.partition) for tp in lags}:
+            metrics.consumer_lag.remove(topic, str(partition))  # moved to another worker
+        for tp, lag in lags.items():
+            metrics.set_consumer_lag(tp.topic, tp.partition, lag)
+        self._lag_reported = {(tp.topic, tp.partition) for tp in lags}
 
     async def _prune_timer(self) -> None:
         if self.store.active_partitions is None or self.app.rebalancing:
@@ -565,5 +374,6 @@ def run_worker(settings: WorkerSettings | None = None) -> None:
     if settings.create_topics:
         loop.run_until_complete(ensure_topics(settings))
     worker = KpiWorker(settings)
+    worker.serve_metrics()
     runner = faust.Worker(worker.app, loop=loop, loglevel=settings.log_level)
     runner.execute_from_commandline()

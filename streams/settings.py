@@ -154,17 +154,15 @@ class WorkerSettings(BaseSettings):
         600.0, gt=0, description="Seconds between two prunes of expired state."
     )
 
-    # --- Redis publisher ------------------------------------------------------------------
-    redis_url: SecretStr = Field(
-        SecretStr("redis://127.0.0.1:16379/0"),
-        description="Redis for the KPI snapshot (may carry a password, hence secret).",
-    )
-    redis_prefix: str = Field("socialkpi:", description="Prefix of every Redis key written.")
-    redis_ttl_s: int = Field(
-        3600, ge=1, description="TTL of the Redis snapshot keys (refreshed on each evaluation)."
-    )
+    # --- Sinks (Redis, privacy keys and /metrics are `sinks.settings.SinkSettings`) ------
     publish_redis: bool = Field(
         True, description="Publish records to Redis (off = evaluate and drop, for benchmarks)."
+    )
+    serve_metrics: bool = Field(
+        True, description="Serve Prometheus /metrics (port: SOCIALKPI_METRICS_PORT)."
+    )
+    lag_interval_s: float = Field(
+        10.0, gt=0, description="Seconds between two reads of the input consumer lag."
     )
 
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")

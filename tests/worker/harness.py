@@ -23,10 +23,15 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from sinks.redis_view import KeySchema
 from streams.settings import DEFAULT_TOPICS, WorkerSettings
 from streams.topics import admin_client, changelog_topic, ensure_topics, retry_transient
 
 from .helpers import REPO, LogItem
+
+# Test-only keys (32 bytes, hex): the worker publishes member lists only with a pseudonym key.
+PSEUDONYM_KEY = "11" * 32
+REVEAL_KEY = "22" * 32
 
 
 @dataclass
@@ -69,6 +74,10 @@ class WorkerSetup:
             "RECOVERY_DELAY_S": "0.2",
             "COMMIT_INTERVAL_S": "0.5",
             "LOG_LEVEL": "info",
+            "LAG_INTERVAL_S": "1",
+            "METRICS_PORT": "0",  # any free port; the worker reports it in its status
+            "PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "REVEAL_KEY": REVEAL_KEY,
             **{f"TOPIC_{short.upper()}": self.topic(short) for short in DEFAULT_TOPICS},
             **self.extra,
         }
@@ -241,8 +250,9 @@ async def redis_records(
     client: aioredis.Redis, prefix: str, accounts: Iterable[str]
 ) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
+    keys = KeySchema(prefix)
     for account in accounts:
-        got = await client.hgetall(f"{prefix}{account}:kpis")
+        got = await client.hgetall(keys.kpis(account))
         if got:
             out[account] = got
     return out

@@ -22,7 +22,7 @@ from cli.replay import replay
 from kpis.timeutil import format_ts, to_us
 from models import EventRejected, parse_event
 from models.records import KpiRecord
-from streams.publisher import record_field
+from sinks.redis_view import record_field
 
 REPO = Path(__file__).resolve().parents[2]
 TOPIC_BY_PREFIX = {

@@ -6,6 +6,7 @@ import faust
 import pytest
 from pydantic import ValidationError
 
+from sinks.settings import SinkSettings
 from streams.app import KpiWorker
 from streams.settings import WorkerSettings
 
@@ -22,7 +23,9 @@ def test_environment_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.partitions == 8
     assert settings.as_of_us == 1_795_172_400_000_000  # 11:00Z
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
-    assert settings.redis_url.get_secret_value().endswith("@redis:6379/0")
+    sinks = SinkSettings()  # the same environment configures the sinks
+    assert sinks.redis_url.get_secret_value().endswith("@redis:6379/0")
+    assert "hunter2" not in repr(sinks)
 
 
 @pytest.mark.parametrize(

@@ -10,14 +10,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client.parser import text_string_to_metric_families
 
 from kpis.timeutil import format_ts, parse_ts
+from models.events import EVENT_MODELS
+from sinks.redis_view import KeySchema
 
 from .harness import (
     WorkerProcess,
@@ -96,6 +102,120 @@ async def test_worker_equals_replay_with_dead_letters(
     (status,) = await worker_status(redis_client, setup.redis_prefix)
     assert sum(status["dead_letters"].values()) == rejected
     assert status["outcomes"]["duplicate"] > 0  # the log re-sends some events
+
+    # /metrics over HTTP: health counters agree with the status, KPI gauges with the records.
+    text = await scrape(status["metrics_port"])
+    samples = parse_samples(text)
+    processed = samples_of(samples, "socialkpi_events_processed_total")
+    assert sum(processed.values()) == len(items) - rejected
+    assert {dict(labels)["type"] for labels in processed} <= EVENT_TYPES
+    dead = samples_of(samples, "socialkpi_dead_letters_total")
+    assert sum(dead.values()) == rejected
+    assert {dict(k)["reason"]: v for k, v in dead.items()} == status["dead_letters"]
+    duplicates = samples_of(samples, "socialkpi_duplicate_events_total")
+    assert sum(duplicates.values()) == status["outcomes"]["duplicate"]
+    assert samples_of(samples, "socialkpi_evaluation_duration_seconds_count")[()] >= 1
+    lags: dict[Labels, float] = {}
+    for _ in range(20):  # the lag is read every second: wait for a read after the drain
+        lags = samples_of(
+            parse_samples(await scrape(status["metrics_port"])), "socialkpi_consumer_lag"
+        )
+        if set(lags.values()) == {0.0}:
+            break
+        await asyncio.sleep(0.5)
+    assert len(lags) == setup.partitions * len(setup.input_topics)
+    assert set(lags.values()) == {0.0}, {k: v for k, v in lags.items() if v}
+    ratios = samples_of(samples, "linkedin_invitation_acceptance_ratio")
+    for account, records in expected.items():
+        key = (("account_id", account), ("period", "rolling_96h"))
+        record = records.get("invitation_acceptance_rate|rolling_96h|{}")
+        if record is None:  # zero sent in the window: no record, no sample
+            assert key not in ratios
+        else:
+            assert ratios[key] == pytest.approx(json.loads(record)["value"])
+    assert any(key[0][1] in expected for key in ratios)
+    assert_no_member_ids("metrics", text)
+    assert_no_member_ids("worker log", workers[0].log_path.read_text())
+
+    # Member lists: pseudonyms (and encrypted ids), never ids in clear; a wiped Redis is
+    # refilled by the running worker, lists included.
+    keys = KeySchema(setup.redis_prefix)
+    await wait_lists(redis_client, keys, expected)
+    await redis_client.unlink(*[k async for k in redis_client.scan_iter(f"{setup.redis_prefix}*")])
+    await wait_records(redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S)
+    await wait_lists(redis_client, keys, expected)
+    assert_no_member_ids("Redis", await redis_text(redis_client, setup.redis_prefix))
+
+
+EVENT_TYPES = {
+    value for model in EVENT_MODELS for value in get_args(model.model_fields["type"].annotation)
+}
+MEMBER_ID = re.compile(r"mbr-[0-9a-f]{8}")  # the generator's member ids
+
+
+async def redis_text(client: aioredis.Redis, prefix: str) -> str:
+    """Every key and value under the prefix, as text (hash fields, strings, zset members)."""
+    parts: list[str] = []
+    async for key in client.scan_iter(f"{prefix}*"):
+        kind = await client.type(key)
+        if kind == "hash":
+            value: object = await client.hgetall(key)
+        elif kind == "zset":
+            value = await client.zrange(key, 0, -1)
+        else:
+            value = await client.get(key)
+        parts.append(f"{key} {value}")
+    assert parts
+    return "\n".join(parts)
+
+
+def assert_no_member_ids(where: str, text: str) -> None:
+    found = MEMBER_ID.findall(text)
+    assert not found, f"member ids in clear in the {where}: {found[:3]}"
+
+
+async def scrape(port: int) -> str:
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            return str(response.read().decode())
+
+    return await asyncio.to_thread(get)
+
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def parse_samples(text: str) -> dict[str, dict[Labels, float]]:
+    out: dict[str, dict[Labels, float]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = tuple(sorted(sample.labels.items()))
+            out.setdefault(sample.name, {})[labels] = sample.value
+    return out
+
+
+def samples_of(samples: dict[str, dict[Labels, float]], name: str) -> dict[Labels, float]:
+    assert name in samples, f"{name} not exported"
+    return samples[name]
+
+
+async def wait_lists(
+    client: aioredis.Redis, keys: KeySchema, expected: dict[str, dict[str, str]]
+) -> None:
+    """Every account with warm prospects has its ranked list, as pseudonyms."""
+    deadline = time.perf_counter() + RECORDS_TIMEOUT_S
+    for account, records in expected.items():
+        count = json.loads(records.get("warm_prospects|total|{}", '{"value": 0}'))["value"]
+        while True:
+            raw = await client.get(keys.warm_prospects(account))
+            if raw is not None or count == 0 or time.perf_counter() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        if count:
+            assert raw is not None, f"no warm prospects list for {account}"
+            entries = json.loads(raw)
+            assert len(entries) == count
+            assert all(e["pseudonym"].startswith("m_") and e["encrypted_id"] for e in entries)
 
 
 def _rejected(line: bytes) -> bool:
