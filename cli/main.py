@@ -1,4 +1,4 @@
-"""`socialkpi` command line: replay, schema, show (more join as the product grows)."""
+"""`socialkpi` command line: replay, schema, show, worker."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 
 from cli.progress import Progress
 from cli.replay import replay, write_summary, write_table
+from cli.worker_cmd import add_worker_parser
 from kpis.timeutil import parse_ts
 from sinks.show import add_show_parser
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", help="file to write (default: stdout)")
     sc.set_defaults(func=_cmd_schema)
     add_show_parser(sub)
+    add_worker_parser(sub)
     return parser
 
 

@@ -366,10 +366,18 @@ def configure_logging(level: str) -> None:
     )
 
 
+def new_event_loop(kind: str) -> asyncio.AbstractEventLoop:
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def run_worker(settings: WorkerSettings | None = None) -> None:
     """Create the topics (if configured), then run the worker until SIGTERM/SIGINT."""
     settings = settings or WorkerSettings()
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop(settings.event_loop)
     asyncio.set_event_loop(loop)
     if settings.create_topics:
         loop.run_until_complete(ensure_topics(settings))

@@ -165,6 +165,11 @@ class WorkerSettings(BaseSettings):
         10.0, gt=0, description="Seconds between two reads of the input consumer lag."
     )
 
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="Event loop implementation; uvloop cuts Faust's per-event overhead "
+        "(bench/worker_bench.py measures both).",
+    )
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")
 
     @field_validator("as_of")

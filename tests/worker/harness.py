@@ -47,10 +47,11 @@ class WorkerSetup:
     as_of: str | None = None
     evaluation_interval_s: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
+    group: str | None = None  # app id (consumer group); default from the suffix
 
     @property
     def app_id(self) -> str:
-        return f"socialkpi-wt-{self.suffix}"
+        return self.group or f"socialkpi-wt-{self.suffix}"
 
     def topic(self, short: str) -> str:
         return f"wt-{self.suffix}.{short}"
@@ -105,12 +106,12 @@ class WorkerSetup:
 class WorkerProcess:
     """One `python -m streams` subprocess; output goes to a log file."""
 
-    def __init__(self, setup: WorkerSetup, name: str) -> None:
+    def __init__(self, setup: WorkerSetup, name: str, command: list[str] | None = None) -> None:
         self.log_path = setup.data_dir / f"{name}.log"
         setup.data_dir.mkdir(parents=True, exist_ok=True)
         self._log: IO[bytes] = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streams"],
+            command or [sys.executable, "-m", "streams"],
             cwd=REPO,
             env=setup.env(),
             stdout=self._log,
