@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test venv services-up services-down lint unit bench schema
+.PHONY: run demo test venv services-up services-down lint unit bench bench-worker schema
 
 venv: $(VENV)/.installed
 
@@ -17,9 +17,13 @@ services-up:
 services-down:
 	bash scripts/services.sh down
 
-## Main job: real Kafka + Redis on loopback, then a replay of the bundled sample log.
-run: venv services-up
-	$(VENV)/bin/socialkpi replay cli/sample/events.jsonl --format table
+## Main job: real Kafka + Redis on loopback, then the live worker (Ctrl-C stops it).
+## DEMO=1 also feeds it generated events; or `make demo` in a second terminal.
+run: venv
+	bash scripts/run.sh
+
+demo: venv
+	bash scripts/demo.sh
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -38,3 +42,7 @@ schema: venv
 
 bench: venv
 	$(PY) bench/replay_bench.py
+
+bench-worker: venv services-up
+	$(PY) bench/worker_bench.py --check
+	$(PY) bench/worker_latency.py

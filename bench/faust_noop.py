@@ -31,6 +31,7 @@ def main() -> None:
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers],
         autodiscover=False,
         web_enabled=False,
+        datadir=settings.data_dir,
         topic_partitions=settings.partitions,
         broker_commit_interval=settings.commit_interval_s,
         consumer_auto_offset_reset="earliest",

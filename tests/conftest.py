@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -123,3 +124,15 @@ async def redis_client(redis_url: str, redis_prefix: str) -> AsyncIterator[aiore
         if keys:
             await client.unlink(*keys)
         await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """Path of promtool (Debian package ``prometheus``, installed by scripts/services.sh)."""
+    path = shutil.which("promtool")
+    if path is None:
+        hint = "promtool not found on PATH; install it with: bash scripts/services.sh up"
+        if _under_ci():
+            pytest.fail(f"CI=true and {hint}", pytrace=False)
+        pytest.skip(hint)
+    return path

@@ -1,9 +1,8 @@
-"""Fixtures of the sink tests: promtool, privacy keys, a small record set with member lists.
+"""Fixtures of the sink tests: privacy keys, a small record set with member lists.
 
-``promtool`` comes from Debian's ``prometheus`` package. When it is missing the tests that
-need it skip with a hint, except under ``CI=true`` where they fail (CI must never go green
-by skipping them). ``redis_server`` is the binary ``scripts/services.sh`` installs; the
-TLS/AUTH test starts its own instance of it on a free loopback port.
+``promtool`` is a fixture of ``tests/conftest.py``. ``redis_server`` is the binary
+``scripts/services.sh`` installs; the TLS/AUTH test starts its own instance of it on a free
+loopback port.
 """
 
 from __future__ import annotations
@@ -27,19 +26,6 @@ def _missing(tool: str, hint: str) -> NoReturn:
     if _under_ci():
         pytest.fail(f"CI=true and {message}", pytrace=False)
     pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    """Path of promtool (Debian package ``prometheus``)."""
-    path = shutil.which("promtool")
-    if path is None:
-        _missing(
-            "promtool",
-            "install it with: apt-get update && apt-get install -y --no-install-recommends "
-            "prometheus",
-        )
-    return path
 
 
 @pytest.fixture(scope="session")

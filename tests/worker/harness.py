@@ -1,6 +1,6 @@
 """Run `python -m streams` as subprocesses against the real broker and Redis, feed it, watch it.
 
-Shared by the integration tests and `bench_worker.py`. Every name (topics, app id, Redis
+Shared by the integration tests and `bench/worker_bench.py`. Every name (topics, app id, Redis
 prefix, data dir) derives from one unique suffix, so runs never see each other's data.
 """
 
@@ -98,6 +98,10 @@ class WorkerSetup:
         }
         return WorkerSettings(**values)  # type: ignore[arg-type]
 
+    def client_auth(self) -> dict[str, object]:
+        """aiokafka keyword arguments of the test's own clients (SASL/SSL as the worker's)."""
+        return self.settings().aiokafka_auth()
+
     @property
     def input_topics(self) -> list[str]:
         return [self.topic(short) for short in DEFAULT_TOPICS]
@@ -169,6 +173,7 @@ async def delete_topics(setup: WorkerSetup) -> None:
 async def produce(setup: WorkerSetup, items: Iterable[LogItem]) -> float:
     """Send every item to its topic (key = account); returns seconds taken."""
     producer = AIOKafkaProducer(
+        **setup.client_auth(),
         bootstrap_servers=setup.bootstrap,
         linger_ms=5,
         max_batch_size=1 << 20,
@@ -189,7 +194,9 @@ async def produce(setup: WorkerSetup, items: Iterable[LogItem]) -> float:
 async def lag(setup: WorkerSetup) -> int:
     """Messages of the input topics not yet committed by the worker group."""
     tps = [TopicPartition(t, p) for t in setup.input_topics for p in range(setup.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=setup.bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=setup.bootstrap, enable_auto_commit=False, **setup.client_auth()
+    )
     await retry_transient(consumer.start)
     try:
         ends = await consumer.end_offsets(tps)

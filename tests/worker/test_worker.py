@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import re
+import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterator
@@ -83,6 +84,7 @@ async def test_worker_equals_replay_with_dead_letters(
     workers: list[WorkerProcess],
     redis_client: aioredis.Redis,
     tmp_path: Path,
+    promtool: str,
 ) -> None:
     """A generated log (duplicates, late events, invalid lines) through one worker."""
     items = event_log(seed=3, accounts=5, events=4000, invalid_rate=0.01)
@@ -135,6 +137,10 @@ async def test_worker_equals_replay_with_dead_letters(
             assert ratios[key] == pytest.approx(json.loads(record)["value"])
     assert any(key[0][1] in expected for key in ratios)
     assert_no_member_ids("metrics", text)
+    linted = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
     assert_no_member_ids("worker log", workers[0].log_path.read_text())
 
     # Member lists: pseudonyms (and encrypted ids), never ids in clear; a wiped Redis is
