@@ -63,7 +63,8 @@ class WorkerSettings(BaseSettings):
     topic_profile: str = Field(DEFAULT_TOPICS["profile"], description="profile.snapshot events.")
     topic_outcomes: str = Field(DEFAULT_TOPICS["outcomes"], description="outcome.recorded events.")
     dead_letter_topic: str = Field(
-        "linkedin.dead-letters", description="Where rejected messages go (JSON, see streams/dead_letters.py)."
+        "linkedin.dead-letters",
+        description="Where rejected messages go (JSON, see streams/dead_letters.py).",
     )
     partitions: int = Field(
         4,
