@@ -197,6 +197,9 @@ async def main(args: argparse.Namespace) -> int:
         if args.check:
             await check_records(worker, items, as_of, procs, tmp)
         stop_all(procs)
+        procs = [WorkerProcess(worker, "worker-restarted")]
+        print(await recovery(procs[0], args.timeout))
+        stop_all(procs)
     finally:
         stop_all(procs)
         if args.profile:
@@ -216,6 +219,23 @@ async def main(args: argparse.Namespace) -> int:
         json.dumps({"events": total, "args": vars(args), "rates": rates}, indent=2) + "\n"
     )
     return 0
+
+
+async def recovery(proc: WorkerProcess, timeout: float) -> str:
+    """Restart on the drained topics: how long until the state is rebuilt from the changelog."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        rebuilt = [
+            line for line in proc.log_path.read_text().splitlines() if "state rebuilt" in line
+        ]
+        if rebuilt:
+            took = time.perf_counter() - started
+            detail = rebuilt[-1].split("state rebuilt", 1)[1].strip()
+            return f"restart: state rebuilt {took:.1f}s after start ({detail})"
+        if not proc.alive():
+            raise SystemExit(f"restarted worker exited:\n{proc.tail()}")
+        await asyncio.sleep(0.2)
+    raise SystemExit("restarted worker did not rebuild its state in time")
 
 
 def stop_all(procs: list[WorkerProcess]) -> None:
