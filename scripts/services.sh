@@ -372,9 +372,11 @@ redis_install() {
   apt_install redis-server redis-server redis-cli
 }
 
-# promtool checks the exported metrics (and, later, the alerting rules) in the test suite.
+# promtool checks the exported metrics and the alerting rules in the test suite; amtool checks
+# the Alertmanager config, and the alerting tests start real prometheus/alertmanager servers.
 tools_install() {
-  apt_install prometheus promtool
+  apt_install prometheus promtool prometheus
+  apt_install prometheus-alertmanager amtool prometheus-alertmanager
 }
 
 redis_ping_ok() {

@@ -40,6 +40,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
+from alerting.baseline import RATIO_METRIC, SENT_METRIC, acceptance_baseline
 from kpis.timeutil import HOUR_US, US, day_info, day_of, parse_ts
 from models.records import KpiRecord
 from sinks.settings import SinkSettings
@@ -307,6 +308,9 @@ class KpiCollector(Collector):
         if as_of_us is not None:
             meta = Sample(SNAPSHOT_METRIC, (("account_id", account_id),), as_of_us / US)
             by_key[(meta.name, meta.labels)] = meta
+        for extra in baseline_samples(account_id, records):
+            by_key[(extra.name, extra.labels)] = extra
+            helps.setdefault(extra.name, BASELINE_HELP[extra.name])
         samples = list(by_key.values())
         with self._lock:
             self._staged[account_id] = samples
@@ -419,6 +423,27 @@ class KpiCollector(Collector):
                 values = dict(sample.labels)
                 family.add_metric([values.get(n, "") for n in ordered], sample.value)
             yield family
+
+
+BASELINE_HELP = {
+    RATIO_METRIC: "Accepted / sent of the day cohorts of the 28 UTC days ending today (the "
+    "account's own baseline, alerting.baseline). Fraction in [0, 1].",
+    SENT_METRIC: "Invitations sent in the day cohorts of the 28-day acceptance baseline.",
+}
+
+
+def baseline_samples(account_id: str, records: Sequence[KpiRecord]) -> list[Sample]:
+    """The 28-day acceptance baseline (`alerting.baseline`), which the engine has no record
+    for: the alert rules compare the 96 h rate with it, and the worker's evaluator computes
+    it with the same function from the same records."""
+    baseline = acceptance_baseline(records)
+    if baseline is None:
+        return []
+    labels = (("account_id", account_id),)
+    out = [Sample(SENT_METRIC, labels, float(baseline.sent))]
+    if baseline.ratio is not None:
+        out.append(Sample(RATIO_METRIC, labels, baseline.ratio))
+    return out
 
 
 def _unit_note(unit: str) -> str:

@@ -21,6 +21,8 @@ from typing import Any, cast
 
 import faust
 
+from alerting.config import load_config
+from alerting.evaluator import SEVERITY, AlertEvaluator, AlertTransition
 from kpis import Engine, EngineConfig
 from kpis.details import account_details
 from kpis.state import AccountState
@@ -28,8 +30,10 @@ from kpis.timeutil import format_ts
 from models import EventRejected, parse_event
 from models.records import KpiRecord
 from sinks.prometheus import PrometheusExporter
+from sinks.redis_alerts import RedisAlertFeed
 from sinks.redis_view import RedisView
 from sinks.settings import SinkSettings
+from streams.alerts import last_transitions, restore_firing
 from streams.dead_letters import dead_letter_document
 from streams.lag import input_lag
 from streams.publisher import FanoutPublisher, RecordsPublisher
@@ -61,6 +65,19 @@ class _OneAccount:
 
     def accounts(self) -> Iterator[tuple[str, AccountState]]:
         yield self._item
+
+
+def firing_alerts(alerts: AlertEvaluator, account_id: str) -> list[dict[str, str]]:
+    """The account's firing alerts as Redis shows them."""
+    return [
+        {
+            "rule": rule,
+            "active_since": format_ts(int(state["active_since_us"])),
+            "severity": SEVERITY[rule],
+        }
+        for rule, state in sorted(alerts.export_state(account_id).items())
+        if state["firing"]
+    ]
 
 
 class KpiWorker:
@@ -109,6 +126,11 @@ class KpiWorker:
         self.dead_letter_topic = self.app.topic(
             settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
         )
+        self.alerts = AlertEvaluator(load_config()) if settings.alerts_enabled else None
+        self.alert_topic = self.app.topic(
+            settings.alert_topic, key_serializer="raw", value_serializer="raw"
+        )
+        self._alerts_synced = 0  # the table rebuild the alert state was restored for
         for short, name in settings.topics.items():
             self._add_agent(short, name)
         self.app.timer(settings.evaluation_interval_s, name="socialkpi.evaluate")(
@@ -122,6 +144,8 @@ class KpiWorker:
         sinks: list[RecordsPublisher] = []
         if self.settings.publish_redis:
             sinks.append(RedisView.from_settings(self.sink_settings, worker_id=self.worker_id))
+            if self.settings.alerts_enabled:
+                sinks.append(RedisAlertFeed.from_settings(self.sink_settings))
         if self.exporter is not None:
             sinks.append(self.exporter)
         return FanoutPublisher(sinks) if sinks else None
@@ -294,22 +318,60 @@ class KpiWorker:
         as_of = self.evaluation_time()
         total = 0
         publisher = self.publisher
+        alerts = self.alerts
+        if alerts is not None and self._alerts_synced != self.table.socialkpi_rebuilds:
+            await self._restore_alerts(alerts)
+        transitions: list[AlertTransition] = []
+        at = format_ts(as_of)
         for index, (account_id, st) in enumerate(list(self.store.accounts())):
             records = self.evaluate_account(account_id, st, as_of)
             total += len(records)
+            if alerts is not None:
+                transitions.extend(alerts.evaluate(account_id, records, at=at))
             if publisher is not None:
                 details = account_details(st, as_of, self.config)
                 await publisher.publish(account_id, records, details)
+                if alerts is not None and isinstance(publisher, FanoutPublisher):
+                    publisher.call("set_firing", account_id, firing_alerts(alerts, account_id))
             if index % 20 == 19:
                 await asyncio.sleep(0)  # let heartbeats and fetches run
         stats = self.stats
         stats.evaluations += 1
         stats.last_evaluation_s = time.perf_counter() - started
         stats.last_evaluation_records = total
-        stats.last_evaluation_at = format_ts(as_of)
+        stats.last_evaluation_at = at
+        self.publish_transitions(transitions)
         if publisher is not None:
             await publisher.flush(self.summary())
         return total
+
+    def publish_transitions(self, transitions: list[AlertTransition]) -> None:
+        """To the compacted alert topic (the evaluator's memory) and the sinks' alert feed."""
+        for transition in transitions:
+            log.info(
+                "alert %s %s for %s (value %s, threshold %s, sample %s)",
+                transition.rule,
+                transition.state,
+                transition.account_id,
+                transition.value,
+                transition.threshold,
+                transition.sample,
+            )
+            self.alert_topic.send_soon(
+                key=transition.key.encode(), value=transition.to_json().encode()
+            )
+        if transitions and isinstance(self.publisher, FanoutPublisher):
+            self.publisher.call("add_transitions", transitions)
+
+    async def _restore_alerts(self, alerts: AlertEvaluator) -> None:
+        rebuilds = self.table.socialkpi_rebuilds
+        try:
+            restored = restore_firing(alerts, await last_transitions(self.settings))
+        except Exception:
+            log.exception("reading the alert topic failed; retried at the next evaluation")
+            return
+        self._alerts_synced = rebuilds
+        log.info("alert state restored: %d firing", restored)
 
     def summary(self) -> dict[str, Any]:
         out = self.stats.snapshot()

@@ -56,6 +56,13 @@ class FanoutPublisher:
                     self._fail(index, sink)
         self._failed.clear()  # every sink gets the next evaluation again
 
+    def call(self, method: str, *args: Any) -> None:
+        """Queue an optional extra (`set_firing`, `add_transitions`) on the sinks that have it."""
+        for index, sink in enumerate(self.sinks):
+            handler = getattr(sink, method, None)
+            if handler is not None and index not in self._failed:
+                handler(*args)
+
     async def close(self) -> None:
         for sink in self.sinks:
             try:

@@ -66,6 +66,15 @@ class WorkerSettings(BaseSettings):
         "linkedin.dead-letters",
         description="Where rejected messages go (JSON, see streams/dead_letters.py).",
     )
+    alert_topic: str = Field(
+        "linkedin.alerts",
+        description="Alert transitions (compacted, key account_id:rule; see streams/alerts.py).",
+    )
+    alerts_enabled: bool = Field(
+        True,
+        description="Evaluate the acceptance-rate alerts in the worker (thresholds: "
+        "SOCIALKPI_ALERTING_CONFIG, default deploy/alerting.yaml).",
+    )
     partitions: int = Field(
         4,
         ge=1,
@@ -198,8 +207,9 @@ class WorkerSettings(BaseSettings):
         if self.heartbeat_interval_s * 3 > self.session_timeout_s:
             raise ValueError("heartbeat_interval_s must be at most a third of session_timeout_s")
         names = list(self.topics.values())
-        if len(set(names)) != len(names) or self.dead_letter_topic in names:
-            raise ValueError("input and dead-letter topic names must be distinct")
+        outputs = {self.dead_letter_topic, self.alert_topic}
+        if len(set(names)) != len(names) or outputs & set(names) or len(outputs) != 2:
+            raise ValueError("input, dead-letter and alert topic names must be distinct")
         return self
 
     # --- Derived --------------------------------------------------------------------------

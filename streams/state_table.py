@@ -28,6 +28,7 @@ class StateTable(faust.Table[bytes, bytes]):
 
     socialkpi_store: TableBackedStore | None = None
     socialkpi_io: KafkaTableIO | None = None
+    socialkpi_rebuilds = 0  # how many times the local accounts were rebuilt (assignments)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
         events = list(batch)
@@ -46,6 +47,7 @@ class StateTable(faust.Table[bytes, bytes]):
         if store is not None:
             started = time.perf_counter()
             info = store.rebuild({tp.partition for tp in active_tps})
+            self.socialkpi_rebuilds += 1
             await self._seek_inputs()
             log.info(
                 "state rebuilt for partitions %s in %.2fs: %s",

@@ -76,22 +76,28 @@ async def partition_counts(admin: AIOKafkaAdminClient, topics: list[str]) -> dic
 
 
 async def ensure_topics(settings: WorkerSettings) -> dict[str, int]:
-    """Create missing input and dead-letter topics; check partition counts. Returns counts."""
+    """Create missing input, dead-letter and alert topics; check partition counts."""
     admin = admin_client(settings)
     await retry_transient(admin.start)
     try:
         inputs = list(settings.topics.values())
-        wanted = [*inputs, settings.dead_letter_topic]
+        outputs = [settings.dead_letter_topic, settings.alert_topic]
+        wanted = [*inputs, *outputs]
         existing = await partition_counts(admin, wanted)
         missing = [name for name in wanted if name not in existing]
         if missing:
-            big = {"max.message.bytes": str(settings.changelog_max_message_bytes)}
+            configs = {
+                settings.dead_letter_topic: {
+                    "max.message.bytes": str(settings.changelog_max_message_bytes)
+                },
+                settings.alert_topic: {"cleanup.policy": "compact"},  # the latest per alert
+            }
             new = [
                 NewTopic(
                     name,
                     num_partitions=settings.partitions,
                     replication_factor=settings.replication_factor,
-                    topic_configs=big if name == settings.dead_letter_topic else {},
+                    topic_configs=configs.get(name, {}),
                 )
                 for name in missing
             ]
@@ -113,7 +119,7 @@ async def ensure_topics(settings: WorkerSettings) -> dict[str, int]:
         wrong = {
             name: n
             for name, n in counts.items()
-            if name != settings.dead_letter_topic and n != settings.partitions
+            if name not in outputs and n != settings.partitions
         }
         if wrong:
             raise TopicLayoutError(

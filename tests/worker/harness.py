@@ -62,6 +62,7 @@ class WorkerSetup:
 
     def env(self) -> dict[str, str]:
         values = {
+            "ALERT_TOPIC": f"wt-{self.suffix}.alerts",
             "KAFKA_BOOTSTRAP": self.bootstrap,
             "APP_ID": self.app_id,
             "DATA_DIR": str(self.data_dir),
@@ -161,6 +162,7 @@ async def delete_topics(setup: WorkerSetup) -> None:
             for t in (
                 *setup.input_topics,
                 setup.dead_letter_topic,
+                setup.settings().alert_topic,
                 changelog_topic(setup.settings()),
             )
             if t in names
