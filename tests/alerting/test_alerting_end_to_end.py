@@ -1,0 +1,130 @@
+"""End to end: events on the real broker -> the live worker -> /metrics -> a real Prometheus
+evaluating the generated rules -> a real Alertmanager -> the webhook receiver.
+
+One account is pushed under 30 % acceptance with a big enough cohort, another stays healthy:
+only the first one alerts; acceptances then bring it back and the alert resolves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaProducer
+from alert_servers import ManagedProcess, PrometheusFactory, WebhookReceiver
+
+from alerting.config import AlertingConfig
+from tests.worker.harness import (
+    WorkerProcess,
+    WorkerSetup,
+    create_topics,
+    delete_topics,
+    worker_status,
+)
+
+pytestmark = pytest.mark.integration
+
+LOW = "InvitationAcceptanceRateLow"
+AS_OF = "2026-11-20T12:00:00Z"
+
+
+def invitation(account: str, n: int, kind: str = "sent") -> bytes:
+    event: dict[str, object] = {
+        "event_id": f"{account}-{kind}-{n}",
+        "type": f"invitation.{kind}",
+        "occurred_at": f"2026-11-20T{9 + n // 60:02d}:{n % 60:02d}:00Z",
+        "account_id": account,
+        "invitation_id": f"{account}-inv-{n}",
+    }
+    if kind == "sent":
+        event.update(invitee_id=f"member-{n}", direction="outbound")
+    return json.dumps(event).encode()
+
+
+@pytest.fixture
+async def setup(
+    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
+) -> AsyncIterator[WorkerSetup]:
+    run = WorkerSetup(
+        suffix=unique_name[:16],
+        bootstrap=kafka_bootstrap,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        data_dir=tmp_path / "worker",
+        partitions=2,
+        as_of=AS_OF,
+    )
+    await create_topics(run)
+    try:
+        yield run
+    finally:
+        await delete_topics(run)
+
+
+async def send(setup: WorkerSetup, items: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=setup.bootstrap)
+    await producer.start()
+    try:
+        for account, line in items:
+            await producer.send(setup.topic("invitations"), line, key=account.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def metrics_target(
+    redis_client: aioredis.Redis, setup: WorkerSetup, worker: WorkerProcess
+) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        statuses = await worker_status(redis_client, setup.redis_prefix)
+        if statuses and statuses[0].get("metrics_port"):
+            return f"127.0.0.1:{statuses[0]['metrics_port']}"
+        assert worker.alive(), worker.tail()
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"the worker published no status:\n{worker.tail()}")
+
+
+async def test_acceptance_alert_fires_and_resolves_end_to_end(
+    setup: WorkerSetup,
+    redis_client: aioredis.Redis,
+    webhook_receiver: WebhookReceiver,
+    alertmanager_server: ManagedProcess,
+    prometheus_factory: PrometheusFactory,
+    fast_alerting_config: AlertingConfig,
+) -> None:
+    low, ok = "rep-low", "rep-ok"
+    items = [(a, invitation(a, n)) for a in (low, ok) for n in range(30)]
+    items += [(low, invitation(low, n, "accepted")) for n in range(5)]  # 5/30 = 17 %
+    items += [(ok, invitation(ok, n, "accepted")) for n in range(20)]  # 20/30
+    await send(setup, items)
+    worker = WorkerProcess(setup, "worker-0")
+    try:
+        target = await metrics_target(redis_client, setup, worker)
+        config = fast_alerting_config.with_sustain(**{LOW: "2s"})
+        prometheus = prometheus_factory([target], config, alertmanager_server)
+
+        alert = await asyncio.to_thread(webhook_receiver.wait_for, LOW, account_id=low, timeout=90)
+        assert alert["receiver"] == "reps"
+        assert alert["annotations"]["summary"] == (
+            "rep-low: invitation acceptance rate 16.67% is under 30%"
+        )
+        rate = prometheus.query(
+            f'linkedin_invitation_acceptance_ratio{{account_id="{low}",period="rolling_96h"}}'
+        )
+        assert float(rate[0]["value"][1]) == pytest.approx(5 / 30)
+        assert not webhook_receiver.alerts(LOW, account_id=ok)
+
+        await send(setup, [(low, invitation(low, n, "accepted")) for n in range(5, 20)])
+        resolved = await asyncio.to_thread(
+            webhook_receiver.wait_for, LOW, status="resolved", account_id=low, timeout=90
+        )
+        assert resolved["endsAt"] >= alert["startsAt"]
+        assert not webhook_receiver.alerts(LOW, account_id=ok)
+    finally:
+        worker.stop()
