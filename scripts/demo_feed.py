@@ -26,16 +26,7 @@ from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from gen.synthetic import RAW_LINE, GeneratorConfig, event_line, generate_events  # noqa: E402
 from kpis.timeutil import parse_ts  # noqa: E402
-from streams.settings import WorkerSettings  # noqa: E402
-
-TOPIC_BY_FAMILY = {
-    "post": "interactions",
-    "invitation": "invitations",
-    "message": "messages",
-    "ad": "ads",
-    "profile": "profile",
-    "outcome": "outcomes",
-}
+from streams.settings import WorkerSettings, topic_for_type  # noqa: E402
 
 
 def demo_events(accounts: int, days: int, seed: int) -> list[tuple[int, str, str, bytes]]:
@@ -50,13 +41,12 @@ def demo_events(accounts: int, days: int, seed: int) -> list[tuple[int, str, str
         if RAW_LINE in event:  # an invalid line: shows up in the dead-letter topic
             out.append((0, "invitations", "rep-01", str(event[RAW_LINE]).encode()))
             continue
-        family = str(event.get("type", "")).split(".", 1)[0]
         line = event_line(event).encode()
         try:
             occurred = parse_ts(str(event["occurred_at"]))
         except (KeyError, ValueError):  # an invalid event: sent with the history
             occurred = 0
-        topic = TOPIC_BY_FAMILY.get(family, "interactions")
+        topic = topic_for_type(event.get("type"))
         out.append((occurred, topic, str(event.get("account_id", "rep-01")), line))
     return out
 

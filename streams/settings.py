@@ -25,6 +25,24 @@ DEFAULT_TOPICS = {
     "outcomes": "linkedin.outcomes",
 }
 
+# The input topic (short name) of each event family, the part of `type` before the dot.
+FAMILY_TOPICS = {
+    "post": "interactions",
+    "invitation": "invitations",
+    "message": "messages",
+    "ad": "ads",
+    "profile": "profile",
+    "outcome": "outcomes",
+}
+
+
+def topic_for_type(event_type: object) -> str:
+    """Short name of the input topic for an event type (anything unknown: interactions, where
+    the worker dead-letters it with its reason)."""
+    family = event_type.split(".", 1)[0] if isinstance(event_type, str) else ""
+    return FAMILY_TOPICS.get(family, "interactions")
+
+
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 

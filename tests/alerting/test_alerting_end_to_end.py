@@ -8,24 +8,23 @@ only the first one alerts; acceptances then bring it back and the alert resolves
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaProducer
 from alert_servers import ManagedProcess, PrometheusFactory, WebhookReceiver
 
 from alerting.config import AlertingConfig
 from tests.worker.harness import (
     WorkerProcess,
     WorkerSetup,
-    create_topics,
-    delete_topics,
+    produce,
     worker_status,
+    worker_topics,
 )
+from tests.worker.helpers import invitation
 
 pytestmark = pytest.mark.integration
 
@@ -33,48 +32,20 @@ LOW = "InvitationAcceptanceRateLow"
 AS_OF = "2026-11-20T12:00:00Z"
 
 
-def invitation(account: str, n: int, kind: str = "sent") -> bytes:
-    event: dict[str, object] = {
-        "event_id": f"{account}-{kind}-{n}",
-        "type": f"invitation.{kind}",
-        "occurred_at": f"2026-11-20T{9 + n // 60:02d}:{n % 60:02d}:00Z",
-        "account_id": account,
-        "invitation_id": f"{account}-inv-{n}",
-    }
-    if kind == "sent":
-        event.update(invitee_id=f"member-{n}", direction="outbound")
-    return json.dumps(event).encode()
-
-
 @pytest.fixture
 async def setup(
     kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
 ) -> AsyncIterator[WorkerSetup]:
-    run = WorkerSetup(
-        suffix=unique_name[:16],
-        bootstrap=kafka_bootstrap,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        data_dir=tmp_path / "worker",
+    async with worker_topics(
+        kafka_bootstrap,
+        redis_url,
+        redis_prefix,
+        unique_name,
+        tmp_path / "worker",
         partitions=2,
         as_of=AS_OF,
-    )
-    await create_topics(run)
-    try:
+    ) as run:
         yield run
-    finally:
-        await delete_topics(run)
-
-
-async def send(setup: WorkerSetup, items: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=setup.bootstrap)
-    await producer.start()
-    try:
-        for account, line in items:
-            await producer.send(setup.topic("invitations"), line, key=account.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def metrics_target(
@@ -99,10 +70,10 @@ async def test_acceptance_alert_fires_and_resolves_end_to_end(
     fast_alerting_config: AlertingConfig,
 ) -> None:
     low, ok = "rep-low", "rep-ok"
-    items = [(a, invitation(a, n)) for a in (low, ok) for n in range(30)]
-    items += [(low, invitation(low, n, "accepted")) for n in range(5)]  # 5/30 = 17 %
-    items += [(ok, invitation(ok, n, "accepted")) for n in range(20)]  # 20/30
-    await send(setup, items)
+    items = [invitation(a, n) for a in (low, ok) for n in range(30)]
+    items += [invitation(low, n, "accepted") for n in range(5)]  # 5/30 = 17 %
+    items += [invitation(ok, n, "accepted") for n in range(20)]  # 20/30
+    await produce(setup, items)
     worker = WorkerProcess(setup, "worker-0")
     try:
         target = await metrics_target(redis_client, setup, worker)
@@ -120,7 +91,7 @@ async def test_acceptance_alert_fires_and_resolves_end_to_end(
         assert float(rate[0]["value"][1]) == pytest.approx(5 / 30)
         assert not webhook_receiver.alerts(LOW, account_id=ok)
 
-        await send(setup, [(low, invitation(low, n, "accepted")) for n in range(5, 20)])
+        await produce(setup, [invitation(low, n, "accepted") for n in range(5, 20)])
         resolved = await asyncio.to_thread(
             webhook_receiver.wait_for, LOW, status="resolved", account_id=low, timeout=90
         )

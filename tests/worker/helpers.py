@@ -23,16 +23,9 @@ from kpis.timeutil import format_ts, to_us
 from models import EventRejected, parse_event
 from models.records import KpiRecord
 from sinks.redis_view import record_field
+from streams.settings import topic_for_type
 
 REPO = Path(__file__).resolve().parents[2]
-TOPIC_BY_PREFIX = {
-    "post": "interactions",
-    "invitation": "invitations",
-    "message": "messages",
-    "ad": "ads",
-    "profile": "profile",
-    "outcome": "outcomes",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +36,22 @@ class LogItem:
 
 
 def topic_for(event: dict[str, Any]) -> str:
-    kind = event.get("type")
-    prefix = kind.split(".", 1)[0] if isinstance(kind, str) else ""
-    return TOPIC_BY_PREFIX.get(prefix, "interactions")
+    return topic_for_type(event.get("type"))
+
+
+def invitation(account: str, n: int, kind: str = "sent") -> LogItem:
+    """The n-th outbound invitation of an account (sent at 09:00 + n minutes on 2026-11-20),
+    or its acceptance / withdrawal (same time: order never matters to the engine)."""
+    event: dict[str, object] = {
+        "event_id": f"{account}-{kind}-{n}",
+        "type": f"invitation.{kind}",
+        "occurred_at": f"2026-11-20T{9 + n // 60:02d}:{n % 60:02d}:00Z",
+        "account_id": account,
+        "invitation_id": f"{account}-inv-{n}",
+    }
+    if kind == "sent":
+        event.update(invitee_id=f"member-{n}", direction="outbound")
+    return LogItem("invitations", account.encode(), json.dumps(event).encode())
 
 
 def event_log(seed: int, accounts: int, events: int, invalid_rate: float = 0.0) -> list[LogItem]:

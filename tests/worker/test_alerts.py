@@ -15,7 +15,14 @@ import redis.asyncio as aioredis
 
 from sinks.redis_alerts import RedisAlertFeed
 
-from .harness import WorkerProcess, WorkerSetup, create_topics, delete_topics, read_topic
+from .harness import (
+    WorkerProcess,
+    WorkerSetup,
+    produce,
+    read_topic,
+    worker_topics,
+)
+from .helpers import invitation
 
 pytestmark = pytest.mark.integration
 
@@ -29,53 +36,23 @@ sustain:
 """
 
 
-def invitation(account: str, n: int, kind: str = "sent") -> tuple[str, bytes]:
-    event: dict[str, object] = {
-        "event_id": f"{account}-{kind}-{n}",
-        "type": f"invitation.{kind}",
-        "occurred_at": f"2026-11-20T{9 + n // 60:02d}:{n % 60:02d}:00Z",
-        "account_id": account,
-        "invitation_id": f"{account}-inv-{n}",
-    }
-    if kind == "sent":
-        event.update(invitee_id=f"member-{n}", direction="outbound")
-    return account, json.dumps(event).encode()
-
-
 @pytest.fixture
 async def setup(
     kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
 ) -> AsyncIterator[WorkerSetup]:
     config = tmp_path / "alerting.yaml"
     config.write_text(CONFIG)
-    run = WorkerSetup(
-        suffix=unique_name[:16],
-        bootstrap=kafka_bootstrap,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        data_dir=tmp_path / "worker",
+    async with worker_topics(
+        kafka_bootstrap,
+        redis_url,
+        redis_prefix,
+        unique_name,
+        tmp_path / "worker",
         partitions=2,
         as_of=AS_OF,
-        extra={"ALERTING_CONFIG": str(config), "ALERT_TOPIC": f"wt-{unique_name[:16]}.alerts"},
-    )
-    await create_topics(run)
-    try:
+        extra={"ALERTING_CONFIG": str(config)},
+    ) as run:
         yield run
-    finally:
-        await delete_topics(run)
-
-
-async def send(setup: WorkerSetup, items: list[tuple[str, bytes]]) -> None:
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=setup.bootstrap)
-    await producer.start()
-    try:
-        for account, line in items:
-            await producer.send(setup.topic("invitations"), line, key=account.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def wait_for(
@@ -101,8 +78,8 @@ async def test_worker_alert_transitions(
     items = [invitation(a, n) for a in (low, ok) for n in range(30)]
     items += [invitation(low, n, "accepted") for n in range(5)]  # 5/30: under 30 %
     items += [invitation(ok, n, "accepted") for n in range(20)]  # 20/30
-    await send(setup, items)
-    alert_topic = setup.extra["ALERT_TOPIC"]
+    await produce(setup, items)
+    alert_topic = setup.settings().alert_topic
     workers = [WorkerProcess(setup, "worker-0")]
     try:
 
@@ -131,7 +108,7 @@ async def test_worker_alert_transitions(
         assert [json.loads(m.value)["state"] for m in messages] == ["firing"]
 
         # Acceptances bring the cohort to 20/30: the new worker resolves the alert.
-        await send(setup, [invitation(low, n, "accepted") for n in range(5, 20)])
+        await produce(setup, [invitation(low, n, "accepted") for n in range(5, 20)])
 
         async def resolved() -> bool:
             return await redis_client.get(feed.alerts_key(low)) is None

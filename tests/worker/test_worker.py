@@ -29,8 +29,6 @@ from sinks.redis_view import KeySchema
 from .harness import (
     WorkerProcess,
     WorkerSetup,
-    create_topics,
-    delete_topics,
     lag,
     produce,
     read_topic,
@@ -38,6 +36,7 @@ from .harness import (
     wait_lag_below,
     wait_records,
     worker_status,
+    worker_topics,
 )
 from .helpers import LogItem, by_account, event_log, max_event_time, replay_records, write_log
 
@@ -51,19 +50,10 @@ RECORDS_TIMEOUT_S = 45.0
 async def setup(
     kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
 ) -> AsyncIterator[WorkerSetup]:
-    run = WorkerSetup(
-        suffix=unique_name[:16],
-        bootstrap=kafka_bootstrap,
-        redis_url=redis_url,
-        redis_prefix=redis_prefix,
-        data_dir=tmp_path / "worker",
-        partitions=4,
-    )
-    await create_topics(run)  # before any worker starts: Faust ignores missing topics
-    try:
+    async with worker_topics(
+        kafka_bootstrap, redis_url, redis_prefix, unique_name, tmp_path / "worker", partitions=4
+    ) as run:
         yield run
-    finally:
-        await delete_topics(run)
 
 
 @pytest.fixture
