@@ -2,21 +2,27 @@
 evaluating the generated rules -> a real Alertmanager -> the webhook receiver.
 
 One account is pushed under 30 % acceptance with a big enough cohort, another stays healthy:
-only the first one alerts; acceptances then bring it back and the alert resolves.
+only the first one alerts; acceptances then bring it back and the alert resolves. Beside
+them, a generated week of several accounts feeds every dashboard: each Grafana panel query
+whose metrics the worker exports returns data from the real Prometheus.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
-from alert_servers import ManagedProcess, PrometheusFactory, WebhookReceiver
+from alert_servers import ManagedProcess, PrometheusFactory, PrometheusServer, WebhookReceiver
+from prometheus_client.parser import text_string_to_metric_families
 
 from alerting.config import AlertingConfig
+from grafana_dashboards.queries import dashboard_queries, metric_names
 from tests.worker.harness import (
     WorkerProcess,
     WorkerSetup,
@@ -24,9 +30,10 @@ from tests.worker.harness import (
     worker_status,
     worker_topics,
 )
-from tests.worker.helpers import invitation
+from tests.worker.helpers import event_log, invitation
 
 pytestmark = pytest.mark.integration
+GENERATED_FROM = datetime(2026, 11, 14, tzinfo=UTC)  # a week ending on the pinned as_of
 
 LOW = "InvitationAcceptanceRateLow"
 AS_OF = "2026-11-20T12:00:00Z"
@@ -61,6 +68,32 @@ async def metrics_target(
     raise AssertionError(f"the worker published no status:\n{worker.tail()}")
 
 
+async def scrape_names(target: str) -> set[str]:
+    def get() -> str:
+        with urllib.request.urlopen(f"http://{target}/metrics", timeout=10) as response:
+            return str(response.read().decode())
+
+    text = await asyncio.to_thread(get)
+    return {s.name for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def check_dashboard_queries(prometheus: PrometheusServer, exported: set[str]) -> None:
+    """Every panel query (all accounts selected) whose metrics the worker exported right now
+    returns data; the others (no such events in the feed: dead letters, churn, ...) are listed."""
+    checked, empty, unfed = [], [], []
+    for query in dashboard_queries(None, rate_interval="30s", interval="5s"):
+        names = {n for n in metric_names(query.expr) if not n.startswith("socialkpi:")}
+        if not names <= exported:
+            unfed.append(query.panel)
+            continue
+        checked.append(query.panel)
+        if not prometheus.query(query.expr):
+            empty.append(f"{query.dashboard} / {query.panel}: {query.expr}")
+    print(f"dashboard queries: {len(checked)} with data, {len(unfed)} not fed: {set(unfed)}")
+    assert not empty, "panel queries without data:\n" + "\n".join(empty)
+    assert len(checked) >= 0.7 * (len(checked) + len(unfed)), (len(checked), unfed)
+
+
 async def test_acceptance_alert_fires_and_resolves_end_to_end(
     setup: WorkerSetup,
     redis_client: aioredis.Redis,
@@ -70,7 +103,8 @@ async def test_acceptance_alert_fires_and_resolves_end_to_end(
     fast_alerting_config: AlertingConfig,
 ) -> None:
     low, ok = "rep-low", "rep-ok"
-    items = [invitation(a, n) for a in (low, ok) for n in range(30)]
+    items = event_log(seed=13, accounts=4, events=None, days=7, start=GENERATED_FROM)
+    items += [invitation(a, n) for a in (low, ok) for n in range(30)]
     items += [invitation(low, n, "accepted") for n in range(5)]  # 5/30 = 17 %
     items += [invitation(ok, n, "accepted") for n in range(20)]  # 20/30
     await produce(setup, items)
@@ -97,5 +131,6 @@ async def test_acceptance_alert_fires_and_resolves_end_to_end(
         )
         assert resolved["endsAt"] >= alert["startsAt"]
         assert not webhook_receiver.alerts(LOW, account_id=ok)
+        check_dashboard_queries(prometheus, await scrape_names(target))
     finally:
         worker.stop()

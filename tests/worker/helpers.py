@@ -1,7 +1,7 @@
 """Event logs for the worker tests and the replay they must match.
 
-`event_log()` uses the project generator (`gen.synthetic`) when it is importable, and a small
-built-in generator otherwise; both give duplicates and out-of-order deliveries. Each item is
+`event_log()` uses the project generator (`gen.synthetic`): duplicates and out-of-order
+deliveries included. Each item is
 (topic short name, message key, raw line): the key is the event's account_id, invalid lines
 keep the key of the account they came from.
 """
@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import random
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cli.replay import replay
+from gen.synthetic import RAW_LINE, GeneratorConfig, event_line, generate_events
 from kpis.timeutil import format_ts, to_us
 from models import EventRejected, parse_event
 from models.records import KpiRecord
@@ -54,18 +53,24 @@ def invitation(account: str, n: int, kind: str = "sent") -> LogItem:
     return LogItem("invitations", account.encode(), json.dumps(event).encode())
 
 
-def event_log(seed: int, accounts: int, events: int, invalid_rate: float = 0.0) -> list[LogItem]:
-    """About `events` items in arrival order (duplicates and late ones included)."""
-    if str(REPO) not in sys.path:
-        sys.path.append(str(REPO))  # gen/ is a top-level folder, not an installed package
-    try:
-        from gen.synthetic import RAW_LINE, GeneratorConfig, event_line, generate_events
-    except ImportError:  # pragma: no cover - the generator is developed in parallel
-        return _fallback_log(seed, accounts, events, invalid_rate)
+def event_log(
+    seed: int,
+    accounts: int,
+    events: int | None,
+    invalid_rate: float = 0.0,
+    *,
+    days: int | None = None,
+    start: datetime | None = None,
+) -> list[LogItem]:
+    """About `events` items (or `days` days from `start`) in arrival order, duplicates and
+    late ones included, from the project generator (`gen.synthetic`)."""
     config = GeneratorConfig(invalid_rate=invalid_rate)
+    options: dict[str, Any] = {"start": start} if start is not None else {}
     out: list[LogItem] = []
     last_account = "rep-01"
-    for event in generate_events(seed, accounts, None, events_target=events, config=config):
+    for event in generate_events(
+        seed, accounts, days, events_target=events, config=config, **options
+    ):
         line = event_line(event).encode()
         if RAW_LINE in event:
             out.append(LogItem("interactions", last_account.encode(), line))
@@ -75,68 +80,6 @@ def event_log(seed: int, accounts: int, events: int, invalid_rate: float = 0.0) 
             last_account = account
         key = account.encode() if isinstance(account, str) else last_account.encode()
         out.append(LogItem(topic_for(event), key, line))
-    return out
-
-
-def _fallback_log(seed: int, accounts: int, events: int, invalid_rate: float) -> list[LogItem]:
-    rng = random.Random(seed)
-    start = datetime(2026, 3, 2, tzinfo=UTC)
-    ids = [f"rep-{i:02d}" for i in range(1, accounts + 1)]
-    made: list[dict[str, Any]] = []
-    for n in range(events):
-        account = rng.choice(ids)
-        at = start + timedelta(seconds=n * 37 + rng.randint(0, 3600))
-        base = {
-            "event_id": f"{account}-{n:07d}",
-            "occurred_at": at.isoformat().replace("+00:00", "Z"),
-            "account_id": account,
-        }
-        roll = rng.random()
-        if roll < 0.35:
-            body = {
-                "type": "invitation.sent",
-                "invitation_id": f"i{n}",
-                "invitee_id": f"m{rng.randint(1, 500)}",
-                "direction": "outbound",
-            }
-        elif roll < 0.5:
-            body = {"type": "invitation.accepted", "invitation_id": f"i{rng.randint(0, n)}"}
-        elif roll < 0.65:
-            body = {
-                "type": "message.sent",
-                "conversation_id": f"c{rng.randint(1, 200)}",
-                "message_id": f"x{n}",
-                "recipient_id": f"m{rng.randint(1, 500)}",
-            }
-        elif roll < 0.75:
-            body = {
-                "type": "message.received",
-                "conversation_id": f"c{rng.randint(1, 200)}",
-                "message_id": f"x{n}",
-                "sender_id": f"m{rng.randint(1, 500)}",
-            }
-        elif roll < 0.9:
-            body = {
-                "type": "post.interaction",
-                "post_id": f"p{rng.randint(1, 5)}",
-                "kind": rng.choice(["view", "reaction", "comment"]),
-                "actor_id": f"m{rng.randint(1, 50)}",
-            }
-        else:
-            body = {
-                "type": "ad.impression",
-                "campaign_id": "c1",
-                "creative_id": "cr1",
-                "format": "sponsored_content",
-                "count": rng.randint(1, 100),
-                "cost": f"{rng.randint(0, 999)}.{rng.randint(0, 99):02d}",
-            }
-        made.append(base | body)
-    made += [dict(e) for e in rng.sample(made, len(made) // 50)]  # duplicates
-    rng.shuffle(made)
-    out = [LogItem(topic_for(e), e["account_id"].encode(), json.dumps(e).encode()) for e in made]
-    for _ in range(int(len(out) * invalid_rate)):
-        out.insert(rng.randrange(len(out)), LogItem("invitations", b"rep-01", b'{"broken": '))
     return out
 
 
