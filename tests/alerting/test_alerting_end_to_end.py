@@ -94,6 +94,17 @@ def check_dashboard_queries(prometheus: PrometheusServer, exported: set[str]) ->
     assert len(checked) >= 0.7 * (len(checked) + len(unfed)), (len(checked), unfed)
 
 
+async def wait_for_rate(prometheus: PrometheusServer, account: str, value: float) -> None:
+    expr = f'linkedin_invitation_acceptance_ratio{{account_id="{account}",period="rolling_96h"}}'
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        result = prometheus.query(expr)
+        if result and float(result[0]["value"][1]) == pytest.approx(value):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"Prometheus never saw {account} at {value}")
+
+
 async def test_acceptance_alert_fires_and_resolves_end_to_end(
     setup: WorkerSetup,
     redis_client: aioredis.Redis,
@@ -105,27 +116,28 @@ async def test_acceptance_alert_fires_and_resolves_end_to_end(
     low, ok = "rep-low", "rep-ok"
     items = event_log(seed=13, accounts=4, events=None, days=7, start=GENERATED_FROM)
     items += [invitation(a, n) for a in (low, ok) for n in range(30)]
-    items += [invitation(low, n, "accepted") for n in range(5)]  # 5/30 = 17 %
-    items += [invitation(ok, n, "accepted") for n in range(20)]  # 20/30
+    items += [invitation(a, n, "accepted") for a in (low, ok) for n in range(20)]  # 20/30
     await produce(setup, items)
     worker = WorkerProcess(setup, "worker-0")
     try:
         target = await metrics_target(redis_client, setup, worker)
         config = fast_alerting_config.with_sustain(**{LOW: "2s"})
         prometheus = prometheus_factory([target], config, alertmanager_server)
+        await wait_for_rate(prometheus, low, 20 / 30)  # healthy, scraped and evaluated
 
+        # The drop, while everything runs: 70 more sent, none accepted: 20/100.
+        await produce(setup, [invitation(low, n) for n in range(30, 100)])
+        dropped_at = time.time()
         alert = await asyncio.to_thread(webhook_receiver.wait_for, LOW, account_id=low, timeout=90)
+        print(f"webhook fired {alert['_received_at'] - dropped_at:.1f}s after the drop (for: 2s)")
         assert alert["receiver"] == "reps"
         assert alert["annotations"]["summary"] == (
-            "rep-low: invitation acceptance rate 16.67% is under 30%"
+            "rep-low: invitation acceptance rate 20% is under 30%"
         )
-        rate = prometheus.query(
-            f'linkedin_invitation_acceptance_ratio{{account_id="{low}",period="rolling_96h"}}'
-        )
-        assert float(rate[0]["value"][1]) == pytest.approx(5 / 30)
+        assert alert["_received_at"] - dropped_at >= 2  # the `for:` held
         assert not webhook_receiver.alerts(LOW, account_id=ok)
 
-        await produce(setup, [invitation(low, n, "accepted") for n in range(5, 20)])
+        await produce(setup, [invitation(low, n, "accepted") for n in range(30, 60)])  # 50/100
         resolved = await asyncio.to_thread(
             webhook_receiver.wait_for, LOW, status="resolved", account_id=low, timeout=90
         )
