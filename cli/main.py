@@ -9,6 +9,7 @@ import sys
 from cli.progress import Progress
 from cli.replay import replay, write_summary, write_table
 from cli.worker_cmd import add_worker_parser
+from importers.cli import add_import_parsers
 from kpis.timeutil import parse_ts
 from sinks.show import add_show_parser
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=_cmd_schema)
     add_show_parser(sub)
     add_worker_parser(sub)
+    add_import_parsers(sub)
     return parser
 
 

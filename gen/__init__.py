@@ -6,6 +6,7 @@ from gen.synthetic import (
     event_line,
     generate_events,
     make_invalid,
+    persona_overrides,
     write_events,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "event_line",
     "generate_events",
     "make_invalid",
+    "persona_overrides",
     "write_events",
 ]

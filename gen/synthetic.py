@@ -964,6 +964,15 @@ def generate_events(
             return
 
 
+def persona_overrides(
+    accounts: int | Sequence[str], **fields: float | int | str
+) -> dict[str, dict[str, float | int | str]]:
+    """The same persona fields for every account, for `GeneratorConfig.personas` (e.g. a
+    fixed `acceptance` probability: measured 96 h cohorts land a little lower, since some
+    acceptances come after the window)."""
+    return {account: dict(fields) for account in account_ids(accounts)}
+
+
 def write_events(path: str, events: Iterable[Event]) -> int:
     """Write JSON lines to `path` ('-' = stdout; '.gz' compresses); returns the line count."""
     count = 0
@@ -1001,12 +1010,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicate-rate", type=float, default=0.01)
     parser.add_argument("--late-rate", type=float, default=0.02)
     parser.add_argument("--invalid-rate", type=float, default=0.0)
+    parser.add_argument("--acceptance", type=float, help="invitation acceptance probability")
     args = parser.parse_args(argv)
     days = args.days if args.days is not None or args.events is not None else 14
+    personas = {}
+    if args.acceptance is not None:
+        personas = persona_overrides(args.accounts, acceptance=args.acceptance)
     cfg = GeneratorConfig(
         duplicate_rate=args.duplicate_rate,
         late_rate=args.late_rate,
         invalid_rate=args.invalid_rate,
+        personas=personas,
     )
     events = generate_events(args.seed, args.accounts, days, args.start, args.events, cfg)
     count = write_events(args.out, events)
@@ -1029,5 +1043,6 @@ __all__ = [
     "format_occurred",
     "generate_events",
     "make_invalid",
+    "persona_overrides",
     "write_events",
 ]
