@@ -22,6 +22,7 @@ COPY sinks ./sinks
 COPY cli ./cli
 COPY gen ./gen
 COPY alerting ./alerting
+COPY importers ./importers
 RUN pip install --no-deps . && rm -rf build
 
 # The alert thresholds the worker evaluates (same file as the Prometheus rules).
