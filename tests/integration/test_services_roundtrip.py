@@ -6,11 +6,9 @@ wire format: swap it for the event models (and ``write_events`` for the KPI engi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -18,7 +16,6 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
-    GroupCoordinatorNotAvailableError,
     KafkaError,
     TopicAlreadyExistsError,
     for_code,
@@ -27,6 +24,7 @@ from aiokafka.errors import (
 import models
 from kpis import Engine
 from models import Event, KpiRecord
+from streams.topics import retry_transient
 
 pytestmark = pytest.mark.integration
 
@@ -73,20 +71,6 @@ async def write_records(client: aioredis.Redis, prefix: str, records: list[KpiRe
             field = "|".join((record.kpi, record.period, json.dumps(record.dims, sort_keys=True)))
             pipe.hset(f"{prefix}kpis:{record.account_id}", field, record.to_json())
         await pipe.execute()
-
-
-async def retry_transient(op: Callable[[], Awaitable[T]], *, attempts: int = 30) -> T:
-    """Retry what a fresh broker answers while it is still settling, such as
-    GroupCoordinatorNotAvailableError before __consumer_offsets exists."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await op()
-        except KafkaError as error:
-            transient = isinstance(error, GroupCoordinatorNotAvailableError) or error.retriable
-            if not transient or attempt == attempts:
-                raise
-            await asyncio.sleep(0.5)
-    raise AssertionError("unreachable")
 
 
 async def create_topic(admin: AIOKafkaAdminClient, topic: str) -> None:
