@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpis.config import EngineConfig
-from kpis.daily import day_expired
+from kpis.daily import last_expired_day
 from kpis.emit import Emitter, retained_day_cutoff
 from kpis.state import AccountState, Actor
-from kpis.timeutil import day_of
+from kpis.timeutil import DAY_US, day_of
 from models.events import PostInteraction
 
 HISTORY_KINDS = frozenset(("reaction", "comment", "share"))
@@ -29,20 +29,22 @@ def on_interaction(st: AccountState, ev: PostInteraction, t: int, cfg: EngineCon
     actor_id = ev.actor_id
     if actor_id is None:
         return False
-    day = day_of(t)
-    if day_expired(st, day, cfg.actor_retention_us):
+    day = t // DAY_US
+    if (day + 1) * DAY_US <= st.watermark - cfg.actor_retention_us:  # `day_expired`, inlined
         return False
     actor = st.actors.get(actor_id)
     if actor is None:
         actor = st.actors[actor_id] = Actor()
     if ev.kind in HISTORY_KINDS:
-        actor.days[day] = actor.days.get(day, 0) + ev.count
+        days = actor.days
+        days[day] = days.get(day, 0) + ev.count
     degree = ev.actor_degree
     if degree is not None and (
         t > actor.degree_at or (t == actor.degree_at and degree > (actor.degree or 0))
     ):
         actor.degree_at, actor.degree = t, degree
-    st.touch("actors", actor_id)
+    if st.dirty is not None:
+        st.dirty.add(("actors", actor_id))
     return True
 
 
@@ -61,7 +63,13 @@ def interaction_counts(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[
     first_day, last_day = retained_day_cutoff(as_of, cfg.actor_retention_us), day_of(as_of)
     counts: dict[str, int] = {}
     for actor_id, actor in st.actors.items():
-        total = sum(n for day, n in actor.days.items() if first_day <= day <= last_day)
+        days = actor.days
+        if not days:
+            continue
+        if first_day <= min(days) and max(days) <= last_day:  # usually: all retained
+            total = sum(days.values())
+        else:
+            total = sum(n for day, n in days.items() if first_day <= day <= last_day)
         if total:
             counts[actor_id] = total
     return counts
@@ -101,14 +109,14 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
     """Expire history past retention, then evict the least active actors beyond the cap."""
-    for actor_id in list(st.actors):
-        actor = st.actors[actor_id]
-        expired = [d for d in actor.days if day_expired(st, d, cfg.actor_retention_us)]
-        for day in expired:
-            del actor.days[day]
-        if expired:
+    last_day = last_expired_day(st, cfg.actor_retention_us)  # day_expired: day <= last_day
+    for actor_id, actor in list(st.actors.items()):
+        days = actor.days
+        if days and min(days) <= last_day:
+            for day in [d for d in days if d <= last_day]:
+                del days[day]
             st.touch("actors", actor_id)
-        if not actor.days and day_expired(st, day_of(actor.degree_at), cfg.actor_retention_us):
+        if not days and actor.degree_at // DAY_US <= last_day:
             del st.actors[actor_id]
             st.touch("actors", actor_id)
     excess = len(st.actors) - cfg.max_actors_per_account

@@ -6,16 +6,17 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from kpis.config import EngineConfig
-from kpis.daily import day_expired
+from kpis.daily import day_expired, last_expired_day
 from kpis.emit import Emitter, money, ratio, retained_day_cutoff
 from kpis.state import AD_EVENT_FIELD, AD_FIELDS, AccountState, AdGroup, AdReport
-from kpis.timeutil import day_info, day_of, day_of_date
+from kpis.timeutil import DAY_US, day_info, day_of, day_of_date
 from models.events import AdDailyReport, AdEvent
 
 GroupKey = tuple[int, str, str, str, str]  # day, campaign, creative, format, currency
 _ZERO = Decimal(0)
 _THOUSAND = Decimal(1000)
 OPTIONAL_COUNTS = AD_FIELDS[2:]  # video_views, sends, opens, leads, conversions
+OPTIONAL_KPIS = tuple(f"ad_{name}" for name in OPTIONAL_COUNTS)
 
 
 def _group(st: AccountState, key: GroupKey) -> AdGroup:
@@ -26,23 +27,31 @@ def _group(st: AccountState, key: GroupKey) -> AdGroup:
 
 
 def on_event(st: AccountState, ev: AdEvent, t: int, cfg: EngineConfig) -> bool:
-    day = day_of(t)
-    if day_expired(st, day, cfg.bucket_retention_us):
+    day = t // DAY_US
+    if (day + 1) * DAY_US <= st.watermark - cfg.bucket_retention_us:  # `day_expired`, inlined
         return False
     key = (day, ev.campaign_id, ev.creative_id, ev.format, ev.currency)
-    group = _group(st, key)
+    group = st.ads.get(key)
+    if group is None:
+        group = st.ads[key] = AdGroup()
     field = AD_EVENT_FIELD[ev.type]
-    group.counts[field] += ev.count
-    if ev.cost != "0":
-        group.cost += Decimal(ev.cost)
-    st.touch("ads", key)
-    if ev.card_index is not None and field < 2:  # impressions or clicks of one carousel card
-        card_key = (*key, ev.card_index)
+    count = ev.count
+    group.counts[field] += count
+    cost = ev.cost
+    if cost != "0":
+        group.cost += Decimal(cost)
+    dirty = st.dirty
+    if dirty is not None:
+        dirty.add(("ads", key))
+    card_index = ev.card_index
+    if card_index is not None and field < 2:  # impressions or clicks of one carousel card
+        card_key = (*key, card_index)
         card = st.cards.get(card_key)
         if card is None:
             card = st.cards[card_key] = [0, 0]
-        card[field] += ev.count
-        st.touch("cards", card_key)
+        card[field] += count
+        if dirty is not None:
+            dirty.add(("cards", card_key))
     return True
 
 
@@ -79,29 +88,41 @@ def retained_groups(
 
 
 def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    add = emit.add
     for key, counts, spend in retained_groups(st, emit.as_of, cfg):
         day, campaign, creative, ad_format, currency = key
         period = day_info(day).day_label
-        dims = {"campaign_id": campaign, "creative_id": creative, "format": ad_format}
-        dims["currency"] = currency
+        # One dims dict shared by the group's records (never mutated).
+        dims: dict[str, str | int] = {
+            "campaign_id": campaign,
+            "creative_id": creative,
+            "format": ad_format,
+            "currency": currency,
+        }
         impressions, clicks = counts[0] or 0, counts[1] or 0
-        emit("ad_impressions", period, impressions, **dims)
-        emit("ad_clicks", period, clicks, **dims)
-        emit("ad_spend", period, spend, **dims)
-        emit("ad_ctr", period, ratio(clicks, impressions), **dims)
+        add("ad_impressions", period, impressions, dims)
+        add("ad_clicks", period, clicks, dims)
+        add("ad_spend", period, spend, dims)
         if impressions:
-            emit("ad_cpm", period, money(spend * _THOUSAND / impressions), **dims)
-        emit("ad_cpc", period, _cost_per(spend, clicks), **dims)
+            add("ad_ctr", period, float(clicks) / float(impressions), dims)  # `ratio`
+            add("ad_cpm", period, money(spend * _THOUSAND / impressions), dims)
+        if clicks:
+            add("ad_cpc", period, money(spend / clicks), dims)
         video_views, sends, opens, leads, conversions = counts[2:]
-        for name, value in zip(OPTIONAL_COUNTS, counts[2:], strict=True):
+        for name, value in zip(OPTIONAL_KPIS, counts[2:], strict=True):
             if value:
-                emit(f"ad_{name}", period, value, **dims)
-        emit("ad_cpv", period, _cost_per(spend, video_views), **dims)
-        emit("ad_cps", period, _cost_per(spend, sends), **dims)
-        emit("ad_open_rate", period, ratio(opens or 0, sends or 0), **dims)
-        emit("ad_cpl", period, _cost_per(spend, leads), **dims)
-        emit("ad_conversion_rate", period, ratio(conversions or 0, clicks), **dims)
-        emit("ad_cpa", period, _cost_per(spend, conversions), **dims)
+                add(name, period, value, dims)
+        if video_views:
+            add("ad_cpv", period, money(spend / video_views), dims)
+        if sends:
+            add("ad_cps", period, money(spend / sends), dims)
+            add("ad_open_rate", period, float(opens or 0) / float(sends), dims)
+        if leads:
+            add("ad_cpl", period, money(spend / leads), dims)
+        if clicks:
+            add("ad_conversion_rate", period, float(conversions or 0) / float(clicks), dims)
+        if conversions:
+            add("ad_cpa", period, money(spend / conversions), dims)
     first_day = retained_day_cutoff(emit.as_of, cfg.bucket_retention_us)
     for card_key, (impressions, clicks) in st.cards.items():
         day, campaign, creative, ad_format, currency, card_index = card_key
@@ -129,9 +150,12 @@ def spend_by_day(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[tuple[
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
-    for key in [k for k in st.ads if day_expired(st, k[0], cfg.bucket_retention_us)]:
-        del st.ads[key]
-        st.touch("ads", key)
-    for card_key in [k for k in st.cards if day_expired(st, k[0], cfg.bucket_retention_us)]:
-        del st.cards[card_key]
-        st.touch("cards", card_key)
+    last_day = last_expired_day(st, cfg.bucket_retention_us)  # day_expired: day <= last_day
+    if st.ads and min(st.ads)[0] <= last_day:
+        for key in [k for k in st.ads if k[0] <= last_day]:
+            del st.ads[key]
+            st.touch("ads", key)
+    if st.cards and min(st.cards)[0] <= last_day:
+        for card_key in [k for k in st.cards if k[0] <= last_day]:
+            del st.cards[card_key]
+            st.touch("cards", card_key)

@@ -15,15 +15,22 @@ def day_expired(st: AccountState, day: int, retention_us: int) -> bool:
     return (day + 1) * DAY_US <= st.watermark - retention_us
 
 
+def last_expired_day(st: AccountState, retention_us: int) -> int:
+    """The latest day index that `day_expired` calls expired: day <= this, for prune scans."""
+    return (st.watermark - retention_us) // DAY_US - 1
+
+
 def add_daily(st: AccountState, key: DailyKey, delta: int, cfg: EngineConfig) -> bool:
-    if day_expired(st, int(key[1]), cfg.bucket_retention_us):
+    if (int(key[1]) + 1) * DAY_US <= st.watermark - cfg.bucket_retention_us:  # day_expired
         return False
-    value = st.daily.get(key, 0) + delta
+    daily = st.daily
+    value = daily.get(key, 0) + delta
     if value:
-        st.daily[key] = value
+        daily[key] = value
     else:
-        st.daily.pop(key, None)
-    st.touch("daily", key)
+        daily.pop(key, None)
+    if st.dirty is not None:
+        st.dirty.add(("daily", key))
     return True
 
 
@@ -46,12 +53,14 @@ def add_contact(
 ) -> None:
     """Count a reach-out to a member on a day (prospects contacted = distinct members with a
     positive count); an invitation whose earliest send moves takes its count back."""
-    if day_expired(st, day, cfg.bucket_retention_us):
+    if (day + 1) * DAY_US <= st.watermark - cfg.bucket_retention_us:  # day_expired
         return
     key = (day, member_id)
-    count = st.contacted.get(key, 0) + delta
+    contacted = st.contacted
+    count = contacted.get(key, 0) + delta
     if count > 0:
-        st.contacted[key] = count
+        contacted[key] = count
     else:
-        st.contacted.pop(key, None)
-    st.touch("contacted", key)
+        contacted.pop(key, None)
+    if st.dirty is not None:
+        st.dirty.add(("contacted", key))

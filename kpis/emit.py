@@ -11,6 +11,9 @@ from kpis.timeutil import DAY_US, day_of, period_labels
 from models.records import KpiRecord, RecordValue
 
 _MONEY_QUANTUM = Decimal("0.000001")
+# `KpiRecord(...)` without the Python-level `__new__` of a NamedTuple (evaluation builds
+# hundreds of thousands of records).
+_new_record = tuple.__new__
 Summable = TypeVar("Summable", int, Decimal)
 
 
@@ -40,7 +43,15 @@ class Emitter:
     def __call__(self, kpi: str, period: str, value: RecordValue | None, **dims: str | int) -> None:
         if value is None:
             return
-        self.records.append(KpiRecord(self.account_id, kpi, period, value, self.as_of_label, dims))
+        self.records.append(
+            _new_record(KpiRecord, (self.account_id, kpi, period, value, self.as_of_label, dims))
+        )
+
+    def add(self, kpi: str, period: str, value: RecordValue, dims: dict[str, str | int]) -> None:
+        """One record with a ready `dims` (records may share it: dims are never mutated)."""
+        self.records.append(
+            _new_record(KpiRecord, (self.account_id, kpi, period, value, self.as_of_label, dims))
+        )
 
 
 def retained_day_cutoff(as_of: int, retention_us: int) -> int:

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from kpis import actors, ads, content, invitations, messages, outcomes, profile
 from kpis.config import EngineConfig
-from kpis.daily import day_expired
+from kpis.daily import last_expired_day
 from kpis.details import AccountDetails, account_details
 from kpis.emit import Emitter
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
-from kpis.timeutil import format_ts, to_us_fast
+from kpis.timeutil import format_ts, to_us
 from models.events import Event
 from models.records import KpiRecord
 
@@ -60,6 +61,10 @@ PRUNERS = (actors.prune, ads.prune, content.prune, outcomes.prune, profile.prune
 APPLIED, DUPLICATE, LATE, AFTER_AS_OF = "applied", "duplicate", "late", "after_as_of"
 
 
+def _no_clock() -> int:
+    return 0
+
+
 class Engine:
     """Applies events into a `StateStore`; order of arrival never changes the records."""
 
@@ -72,30 +77,45 @@ class Engine:
     ) -> None:
         self.config = config or EngineConfig()
         self.store: StateStore = store if store is not None else MemoryStore()
-        # Processing time (not event time) ages the duplicate-id memory.
-        self.processing_clock = processing_clock or (lambda: 0)
+        # Processing time (not event time) ages the duplicate-id memory; without a clock
+        # (replay) every id is remembered at time 0.
+        self.processing_clock = processing_clock
         self.apply_until = apply_until
         self.stats: Counter[str] = Counter()
         self.max_event_time: int | None = None
 
+    @property
+    def processing_clock(self) -> Callable[[], int]:
+        return self._clock or _no_clock
+
+    @processing_clock.setter
+    def processing_clock(self, clock: Callable[[], int] | None) -> None:
+        self._clock = clock
+
     def apply(self, event: Event) -> str:
         """Apply one validated event; returns applied, duplicate, late or after_as_of."""
-        t = to_us_fast(event.occurred_at)
-        if self.apply_until is not None and t > self.apply_until:
+        # The hot path of replay and of the worker: `to_us_fast`, inlined.
+        moment = event.occurred_at
+        t = round(moment.timestamp() * 1e6) if 1900 < moment.year < 2100 else to_us(moment)
+        apply_until = self.apply_until
+        if apply_until is not None and t > apply_until:
             self.stats[AFTER_AS_OF] += 1
             return AFTER_AS_OF
         st = self.store.get(event.account_id)
         event_id = event.event_id
-        if event_id in st.seen:
+        seen = st.seen
+        if event_id in seen:
             self.stats[DUPLICATE] += 1
             return DUPLICATE
-        st.seen[event_id] = self.processing_clock()
+        clock = self._clock
+        seen[event_id] = 0 if clock is None else clock()
         if st.dirty is not None:
             st.dirty.add(("seen", event_id))
         applied = HANDLERS[event.type](st, event, t, self.config)
         if t > st.watermark:
             st.watermark = t
-        if self.max_event_time is None or t > self.max_event_time:
+        latest = self.max_event_time
+        if latest is None or t > latest:
             self.max_event_time = t
         outcome = APPLIED if applied else LATE
         self.stats[outcome] += 1
@@ -120,14 +140,20 @@ class Engine:
     def prune(self) -> None:
         """Expire closed windows and old ids; safe at any time, never changes the records."""
         now = self.processing_clock()
+        horizon = now - self.config.dedup_retention_us
         for _account_id, st in self.store.accounts():
             for prune in PRUNERS:
                 prune(st, self.config)
             _prune_entities(st, self.config)
-            horizon = now - self.config.dedup_retention_us
-            for event_id in [e for e, seen_at in st.seen.items() if seen_at < horizon]:
-                del st.seen[event_id]
-                st.touch("seen", event_id)
+            # Scans below start with a C-level min(): most of the time nothing expires.
+            seen = st.seen
+            if seen and min(seen.values()) < horizon:
+                for event_id in [e for e, seen_at in seen.items() if seen_at < horizon]:
+                    del seen[event_id]
+                    st.touch("seen", event_id)
+
+
+_day_of_key = itemgetter(1)  # (metric, day, *dims) -> day
 
 
 def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:
@@ -138,11 +164,12 @@ def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:
     for conv_id in [c for c, conv in st.conversations.items() if conv.last_time() <= horizon]:
         del st.conversations[conv_id]
         st.touch("conversations", conv_id)
-    expired = [k for k in st.daily if day_expired(st, int(k[1]), cfg.bucket_retention_us)]
-    for key in expired:
-        del st.daily[key]
-        st.touch("daily", key)
-    gone = [k for k in st.contacted if day_expired(st, k[0], cfg.bucket_retention_us)]
-    for contact in gone:
-        del st.contacted[contact]
-        st.touch("contacted", contact)
+    last_day = last_expired_day(st, cfg.bucket_retention_us)
+    if st.daily and min(map(_day_of_key, st.daily)) <= last_day:
+        for key in [k for k in st.daily if int(k[1]) <= last_day]:
+            del st.daily[key]
+            st.touch("daily", key)
+    if st.contacted and min(st.contacted)[0] <= last_day:
+        for contact in [k for k in st.contacted if k[0] <= last_day]:
+            del st.contacted[contact]
+            st.touch("contacted", contact)

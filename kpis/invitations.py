@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpis.config import EngineConfig
-from kpis.daily import Contribution, add_contact, move_contribution
+from kpis.daily import Contribution, add_contact, add_daily, move_contribution
 from kpis.emit import Emitter, group_daily, ratio, rollup
 from kpis.state import AccountState, Invitation
 from kpis.timeutil import DAY_US, HOUR_US, day_of
@@ -17,8 +17,9 @@ DAY_WEEK_MONTH = ("day", "week", "month")
 def contribution(inv: Invitation) -> Contribution:
     """What one invitation adds to the day buckets, given everything known about it."""
     out: Contribution = []
-    if inv.sent_at is not None and inv.outbound:
-        day = day_of(inv.sent_at)
+    sent_at = inv.sent_at
+    if sent_at is not None and inv.outbound:
+        day = sent_at // DAY_US
         out.append((("invitations_sent", day), 1))
         out.append((("cohort_sent", day), 1))
         if inv.accepted_at is not None:
@@ -26,7 +27,7 @@ def contribution(inv: Invitation) -> Contribution:
         elif inv.withdrawn_at is not None:
             out.append((("cohort_withdrawn", day), 1))
     if inv.accepted_at is not None:
-        day = day_of(inv.accepted_at)
+        day = inv.accepted_at // DAY_US
         out.append((("new_connections", day), 1))
         if inv.target:
             out.append((("new_connections_target", day), 1))
@@ -43,9 +44,22 @@ def _record(st: AccountState, invitation_id: str, t: int, cfg: EngineConfig) -> 
 
 
 def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> bool:
-    inv = _record(st, ev.invitation_id, t, cfg)
+    invitation_id = ev.invitation_id
+    inv = st.invitations.get(invitation_id)
     if inv is None:
-        return False
+        # The usual case, a first send: the general path below, with nothing to take back.
+        if t <= st.watermark - cfg.invitation_retention_us:
+            return False  # late: its record would already have expired
+        outbound = ev.direction == "outbound"
+        invitee = ev.invitee_id
+        st.invitations[invitation_id] = Invitation(t, outbound, ev.invitee_is_target, invitee)
+        if outbound:
+            day = t // DAY_US
+            add_contact(st, day, invitee, cfg)
+            add_daily(st, ("invitations_sent", day), 1, cfg)
+            add_daily(st, ("cohort_sent", day), 1, cfg)
+        st.touch("invitations", invitation_id)
+        return True
     outbound = ev.direction == "outbound"
     facts = (outbound, ev.invitee_is_target, ev.invitee_id)
     if inv.sent_at is not None and (
@@ -60,7 +74,7 @@ def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> 
     if outbound:
         add_contact(st, day_of(t), ev.invitee_id, cfg)
     move_contribution(st, old, contribution(inv), cfg)
-    st.touch("invitations", ev.invitation_id)
+    st.touch("invitations", invitation_id)
     return True
 
 
@@ -101,21 +115,20 @@ class Cohort:
 def stale_pending(st: AccountState, as_of: int, cfg: EngineConfig) -> list[tuple[str, Invitation]]:
     """Outbound invitations still pending after the stale threshold, oldest first."""
     limit = as_of - cfg.stale_pending_after_us
+    horizon = as_of - cfg.invitation_retention_us
     stale = [
         (inv_id, inv)
         for inv_id, inv in st.invitations.items()
         if inv.outbound
         and inv.sent_at is not None
         and inv.sent_at < limit
-        and not _resolved_by(inv, as_of)
-        and inv.last_time() > as_of - cfg.invitation_retention_us
+        # neither accepted nor withdrawn by as_of
+        and (inv.accepted_at is None or inv.accepted_at > as_of)
+        and (inv.withdrawn_at is None or inv.withdrawn_at > as_of)
+        and inv.last_time() > horizon
     ]
     stale.sort(key=lambda item: (item[1].sent_at or 0, item[0]))
     return stale
-
-
-def _resolved_by(inv: Invitation, as_of: int) -> bool:
-    return any(t is not None and t <= as_of for t in (inv.accepted_at, inv.withdrawn_at))
 
 
 def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:

@@ -6,7 +6,7 @@ from kpis.config import EngineConfig
 from kpis.daily import Contribution, add_contact, add_daily, move_contribution
 from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
 from kpis.state import AccountState, Conversation
-from kpis.timeutil import DAY_US, US, day_of
+from kpis.timeutil import DAY_US, US
 from models.events import MessageReceived, MessageSent
 
 REPLY_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
@@ -14,7 +14,7 @@ REPLY_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
 
 def contribution(conv: Conversation) -> Contribution:
     started = conv.started_at()
-    return [] if started is None else [(("conversations_started", day_of(started)), 1)]
+    return [] if started is None else [(("conversations_started", started // DAY_US), 1)]
 
 
 def on_message(
@@ -24,14 +24,18 @@ def on_message(
     counted = False
     if outbound:
         assert isinstance(ev, MessageSent)
-        counted = add_daily(st, ("messages_sent", day_of(t)), 1, cfg)
-        add_contact(st, day_of(t), ev.recipient_id, cfg)
-    conv = st.conversations.get(ev.conversation_id)
+        day = t // DAY_US
+        counted = add_daily(st, ("messages_sent", day), 1, cfg)
+        add_contact(st, day, ev.recipient_id, cfg)
+    conversation_id = ev.conversation_id
+    conv = st.conversations.get(conversation_id)
     if conv is None:
         if t <= st.watermark - cfg.invitation_retention_us:
             return counted
-        conv = st.conversations[ev.conversation_id] = Conversation()
-    old = contribution(conv)
+        conv = st.conversations[conversation_id] = Conversation()
+        old: Contribution = []  # a new conversation contributes nothing yet
+    else:
+        old = contribution(conv)
     if outbound:
         if conv.first_sent_at is not None and conv.first_sent_at <= t:
             return True
@@ -41,7 +45,7 @@ def on_message(
             return True
         conv.first_received_at = t
     move_contribution(st, old, contribution(conv), cfg)
-    st.touch("conversations", ev.conversation_id)
+    st.touch("conversations", conversation_id)
     return True
 
 

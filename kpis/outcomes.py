@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 
 from kpis import ads
 from kpis.config import EngineConfig
-from kpis.daily import day_expired
+from kpis.daily import day_expired, last_expired_day
 from kpis.emit import Emitter, money, ratio, retained_day_cutoff
 from kpis.state import AccountState, Outcome
-from kpis.timeutil import day_of, day_of_date, period_labels
+from kpis.timeutil import DAY_US, day_of, day_of_date, period_labels
 from models.events import OutcomeRecorded
 
 OUTCOME_KPI = {
@@ -126,11 +127,18 @@ def _start_day(label: str, end_day: int) -> int:
 
 
 def _contacted(st: AccountState, first_day: int, last_day: int) -> dict[str, set[str]]:
-    contacted: dict[str, set[str]] = defaultdict(set)
+    by_day: dict[int, list[str]] = {}
     for day, member_id in st.contacted:
         if first_day <= day <= last_day:
-            for label, _end in period_labels(day, PERIODS):
-                contacted[label].add(member_id)
+            members = by_day.get(day)
+            if members is None:
+                by_day[day] = [member_id]
+            else:
+                members.append(member_id)
+    contacted: dict[str, set[str]] = defaultdict(set)
+    for day, members in by_day.items():
+        for label, _end in period_labels(day, PERIODS):
+            contacted[label].update(members)
     return contacted
 
 
@@ -143,11 +151,10 @@ def _spend(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[tuple[str, s
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
-    expired = [
-        event_id
-        for event_id, (t, _) in st.outcomes.items()
-        if day_expired(st, day_of(t), cfg.bucket_retention_us)
-    ]
+    last_day = last_expired_day(st, cfg.bucket_retention_us)  # day_expired: day <= last_day
+    if not st.outcomes or min(map(itemgetter(0), st.outcomes.values())) // DAY_US > last_day:
+        return
+    expired = [event_id for event_id, (t, _) in st.outcomes.items() if t // DAY_US <= last_day]
     for event_id in expired:
         del st.outcomes[event_id]
         st.touch("outcomes", event_id)

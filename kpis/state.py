@@ -37,8 +37,13 @@ class Invitation:
     withdrawn_at: int | None = None
 
     def last_time(self) -> int:
-        times = (self.sent_at, self.accepted_at, self.withdrawn_at)
-        return max((t for t in times if t is not None), default=NO_TIME)
+        """The latest of its times (NO_TIME when it has none)."""
+        last = NO_TIME if self.sent_at is None else self.sent_at
+        if self.accepted_at is not None and self.accepted_at > last:
+            last = self.accepted_at
+        if self.withdrawn_at is not None and self.withdrawn_at > last:
+            last = self.withdrawn_at
+        return last
 
 
 @dataclass(slots=True)
@@ -54,8 +59,11 @@ class Conversation:
         return None
 
     def last_time(self) -> int:
-        times = (self.first_sent_at, self.first_received_at)
-        return max((t for t in times if t is not None), default=NO_TIME)
+        """The latest of its times (NO_TIME when it has none)."""
+        last = NO_TIME if self.first_sent_at is None else self.first_sent_at
+        if self.first_received_at is not None and self.first_received_at > last:
+            last = self.first_received_at
+        return last
 
 
 @dataclass(slots=True)

@@ -4,7 +4,8 @@ set in memory and writing each touched entity once per batch, using `AccountStat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from kpis.state import AccountState
@@ -16,20 +17,22 @@ class StateStore(Protocol):
     def accounts(self) -> Iterator[tuple[str, AccountState]]: ...
 
 
+def _tracked_state() -> AccountState:
+    return AccountState(dirty=set())
+
+
 class MemoryStore:
     """Plain dict of accounts: replay and unit tests."""
 
-    def __init__(self, track_changes: bool = False) -> None:
-        self._accounts: dict[str, AccountState] = {}
-        self._track_changes = track_changes
+    get: Callable[[str], AccountState]
 
-    def get(self, account_id: str) -> AccountState:
-        st = self._accounts.get(account_id)
-        if st is None:
-            st = self._accounts[account_id] = AccountState()
-            if self._track_changes:
-                st.dirty = set()
-        return st
+    def __init__(self, track_changes: bool = False) -> None:
+        self._accounts: defaultdict[str, AccountState] = defaultdict(
+            _tracked_state if track_changes else AccountState
+        )
+        self._track_changes = track_changes
+        # `get` (once per event) is the dict's own lookup: C code, no Python-level call.
+        self.get = self._accounts.__getitem__
 
     def accounts(self) -> Iterator[tuple[str, AccountState]]:
         yield from sorted(self._accounts.items())

@@ -7,18 +7,18 @@ string with an offset) and lenient on unknown extra fields, as the spec's "Bad i
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    Strict,
+    GetCoreSchemaHandler,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError, core_schema
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 AccountId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -37,31 +37,43 @@ RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}
 _SHORTEST = len("2026-11-20T12:00:00Z")
 
 
-def _rfc3339(value: object) -> object:
+def _rfc3339(value: object) -> datetime:
     """Only RFC 3339 strings; fractions beyond microseconds are cut (the engine keeps us)."""
     if type(value) is not str:
         raise ValueError("must be an RFC 3339 timestamp string with an offset")
     if (
         len(value) < _SHORTEST
-        or value[4] != "-"
-        or value[7] != "-"
-        or value[10] != "T"
-        or value[13] != ":"
-        or value[16] != ":"
+        or value[4:17:3] != "--T::"  # the characters at 4, 7, 10, 13 and 16
         or (value[-1] != "Z" and value[-3] != ":")
     ):
         raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError("not a valid RFC 3339 timestamp") from None
+    if moment.tzinfo is None:  # the same error as pydantic's AwareDatetime
+        raise PydanticCustomError("timezone_aware", "Input should have timezone info")
+    return moment
+
+
+class _Rfc3339:
+    """The validator above is the whole validation (a plain validator, not a "before" one
+    followed by pydantic's datetime check of its result: that second pass cost ~0.7 us per
+    event); serialized as any datetime."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _rfc3339, serialization=core_schema.simple_ser_schema("datetime")
+        )
 
 
 Timestamp = Annotated[
-    AwareDatetime,
-    BeforeValidator(_rfc3339, json_schema_input_type=str),
-    Strict(False),  # the validator above already refused every non-string
-    Field(json_schema_extra={"format": "date-time", "pattern": RFC3339_PATTERN}),
+    datetime,
+    _Rfc3339,
+    WithJsonSchema({"format": "date-time", "pattern": RFC3339_PATTERN, "type": "string"}),
 ]
 
 PostFormat = Literal["text", "image", "video", "document", "carousel", "poll", "article", "event"]
