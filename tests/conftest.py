@@ -21,21 +21,18 @@ import redis
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
 
+from tests.support import unavailable
+
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:16379/0"
 START_HINT = "start them with: bash scripts/services.sh up"
 CHECK_TIMEOUT_S = 10.0
 
 
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
 def _unavailable(service: str, target: str, error: BaseException) -> NoReturn:
-    message = f"{service} not reachable at {target} ({type(error).__name__}: {error}); {START_HINT}"
-    if _under_ci():
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+    unavailable(
+        f"{service} not reachable at {target} ({type(error).__name__}: {error}); {START_HINT}"
+    )
 
 
 def _error_of(check: Callable[[], None]) -> Exception | None:
@@ -131,8 +128,5 @@ def promtool() -> str:
     """Path of promtool (Debian package ``prometheus``, installed by scripts/services.sh)."""
     path = shutil.which("promtool")
     if path is None:
-        hint = "promtool not found on PATH; install it with: bash scripts/services.sh up"
-        if _under_ci():
-            pytest.fail(f"CI=true and {hint}", pytrace=False)
-        pytest.skip(hint)
+        unavailable("promtool not found on PATH; install it with: bash scripts/services.sh up")
     return path

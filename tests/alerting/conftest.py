@@ -14,11 +14,9 @@ For an end-to-end test (put it in this directory so these fixtures apply):
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 from alert_servers import (
@@ -35,13 +33,7 @@ from alert_servers import (
 from alerting.catalog import ALERTS, WORKER
 from alerting.config import AlertingConfig, load_config
 from alerting.rules import DEFAULT_RULES_PATH
-
-
-def _missing(tool: str) -> NoReturn:
-    message = f"{tool} not found; install it with: bash scripts/services.sh up"
-    if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+from tests.support import unavailable
 
 
 def _binary(*names: str) -> str:
@@ -49,7 +41,7 @@ def _binary(*names: str) -> str:
         path = shutil.which(name)
         if path is not None:
             return path
-    _missing(names[0])
+    unavailable(f"{names[0]} not found; install it with: bash scripts/services.sh up")
 
 
 @pytest.fixture(scope="session")

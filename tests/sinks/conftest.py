@@ -10,22 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from typing import NoReturn
 
 import pytest
 
 from sinks.privacy import generate_key
-
-
-def _under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() == "true"
-
-
-def _missing(tool: str, hint: str) -> NoReturn:
-    message = f"{tool} not found on PATH; {hint}"
-    if _under_ci():
-        pytest.fail(f"CI=true and {message}", pytrace=False)
-    pytest.skip(message)
+from tests.support import unavailable
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +22,9 @@ def redis_server_bin() -> str:
     """Path of redis-server (installed by ``bash scripts/services.sh up``)."""
     path = shutil.which("redis-server")
     if path is None:
-        _missing("redis-server", "start the services with: bash scripts/services.sh up")
+        unavailable(
+            "redis-server not found on PATH; start the services: bash scripts/services.sh up"
+        )
     return path
 
 

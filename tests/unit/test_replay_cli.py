@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from tests.support import unavailable
 
 from .helpers import accepted, ad, msg_sent, sent
 
@@ -189,7 +190,7 @@ def test_empty_input_prints_no_records(tmp_path: Path, capsys) -> None:
 def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
     script = Path(sys.executable).with_name("socialkpi")
     if not script.exists():
-        pytest.skip("socialkpi console script not installed in this environment")
+        unavailable("socialkpi console script not installed in this environment")
     data = "\n".join([*_lines(VALID), "garbage"]) + "\n"
     done = subprocess.run(
         [str(script), "replay", "-", "--strict"],
