@@ -43,8 +43,10 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from typing import Any, TextIO
+from functools import cache, lru_cache
+from typing import Any, TextIO, get_args
+
+from models.events import EVENT_MODELS
 
 Event = dict[str, Any]
 
@@ -248,6 +250,19 @@ def event_line(event: Event) -> str:
     return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
+@cache
+def _required_fields(event_type: str) -> frozenset[str]:
+    """The payload fields the contract requires for `event_type` (not the envelope's)."""
+    for model in EVENT_MODELS:
+        if event_type in get_args(model.model_fields["type"].annotation):
+            return frozenset(
+                name
+                for name, info in model.model_fields.items()
+                if info.is_required() and name not in ("event_id", "type", "occurred_at")
+            ) - {"account_id"}
+    return frozenset()
+
+
 def make_invalid(event: Event, kind: str) -> Event:
     """A broken variant of a valid event that keeps its `event_id` (the spec's trap)."""
     if kind == "malformed_json":
@@ -260,8 +275,10 @@ def make_invalid(event: Event, kind: str) -> Event:
         else:
             bad["schema_version"] = "1"
     elif kind == "missing_field":
-        payload = [k for k in bad if k not in ("event_id", "type", "occurred_at", "source")]
-        del bad[payload[-1] if len(payload) > 2 else "account_id"]
+        # A required field: without an optional one the copy would still be valid, a second
+        # valid event with the same id whose arrival order would decide which one counts.
+        payload = [k for k in bad if k in _required_fields(str(bad["type"]))]
+        del bad[payload[-1] if payload else "account_id"]
     elif kind == "no_offset":
         stamp = str(bad["occurred_at"])
         bad["occurred_at"] = stamp[:-1] if stamp.endswith("Z") else stamp[:-6]

@@ -15,10 +15,25 @@ MINUTE_US = 60_000_000
 POST_KPIS = tuple(f"post_{name}" for name in POST_FIELDS)
 
 
+def expired(post: Post, t: int, cfg: EngineConfig) -> bool:
+    """Whether `prune` at a watermark of `t` would drop the record: an event at `t` then finds
+    a new post, so that records never depend on when prune ran. Cheap in the usual cases."""
+    published = post.published_at
+    if published is not None and published > t - cfg.bucket_retention_us:
+        return False  # still a tombstone at least
+    horizon = t - cfg.post_retention_us
+    points, snapshots = post.points, post.snapshots
+    if points and next(reversed(points)) > horizon:  # in time order, the latest point
+        return False
+    return all(p <= horizon for p in points) and all(s <= horizon for s in snapshots)
+
+
 def _post(st: AccountState, post_id: str, t: int, cfg: EngineConfig) -> Post | None:
     """The post's record, or None when the event is older than post retention."""
     post = st.posts.get(post_id)
     horizon = st.watermark - cfg.post_retention_us
+    if post is not None and expired(post, t, cfg):
+        post = None
     if post is None:
         if t <= horizon:
             return None
@@ -55,6 +70,8 @@ def on_interaction(st: AccountState, ev: PostInteraction, t: int, cfg: EngineCon
     post_id = ev.post_id
     post = st.posts.get(post_id)
     horizon = st.watermark - cfg.post_retention_us
+    if post is not None and expired(post, t, cfg):
+        post = None
     if post is None:
         if t <= horizon:
             return False

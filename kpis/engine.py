@@ -157,7 +157,11 @@ _day_of_key = itemgetter(1)  # (metric, day, *dims) -> day
 
 
 def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:
-    horizon = st.watermark - cfg.invitation_retention_us
+    # An invitation or conversation counts as gone 90 days after its last change (handlers
+    # and evaluation check that), but the record stays until no event that is not late (a
+    # day within the bucket retention) could still find it: so late-arriving halves of a
+    # pair (a backfilled send, its withdrawal) match in any order and whenever prune runs.
+    horizon = st.watermark - cfg.bucket_retention_us - cfg.invitation_retention_us
     for inv_id in [i for i, inv in st.invitations.items() if inv.last_time() <= horizon]:
         del st.invitations[inv_id]
         st.touch("invitations", inv_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kpis.config import EngineConfig
-from kpis.daily import Contribution, add_contact, add_daily, move_contribution
+from kpis.daily import Contribution, add_contact, add_daily, day_expired, move_contribution
 from kpis.emit import Emitter, group_daily, ratio, rollup
 from kpis.state import AccountState, Invitation
 from kpis.timeutil import DAY_US, HOUR_US, day_of
@@ -14,7 +14,18 @@ from models.events import InvitationAccepted, InvitationSent, InvitationWithdraw
 DAY_WEEK_MONTH = ("day", "week", "month")
 
 
-def contribution(inv: Invitation) -> Contribution:
+def resolves(resolved_at: int | None, sent_at: int, retention_us: int) -> bool:
+    """Whether a resolution belongs to the send: one 90 days or more after it finds no record
+    (kept "until resolved or 90 days"), whatever the order the two events arrived in."""
+    return resolved_at is not None and resolved_at - sent_at < retention_us
+
+
+def is_orphan(inv: Invitation, retention_us: int) -> bool:
+    accepted_at, sent_at = inv.accepted_at, inv.sent_at
+    return accepted_at is not None and (sent_at is None or accepted_at - sent_at >= retention_us)
+
+
+def contribution(inv: Invitation, retention_us: int) -> Contribution:
     """What one invitation adds to the day buckets, given everything known about it."""
     out: Contribution = []
     sent_at = inv.sent_at
@@ -22,9 +33,9 @@ def contribution(inv: Invitation) -> Contribution:
         day = sent_at // DAY_US
         out.append((("invitations_sent", day), 1))
         out.append((("cohort_sent", day), 1))
-        if inv.accepted_at is not None:
+        if resolves(inv.accepted_at, sent_at, retention_us):
             out.append((("cohort_accepted", day), 1))
-        elif inv.withdrawn_at is not None:
+        elif resolves(inv.withdrawn_at, sent_at, retention_us):
             out.append((("cohort_withdrawn", day), 1))
     if inv.accepted_at is not None:
         day = inv.accepted_at // DAY_US
@@ -34,22 +45,33 @@ def contribution(inv: Invitation) -> Contribution:
     return out
 
 
-def _record(st: AccountState, invitation_id: str, t: int, cfg: EngineConfig) -> Invitation | None:
+def live_record(
+    st: AccountState, invitation_id: str, t: int, cfg: EngineConfig
+) -> Invitation | None:
+    """The invitation's record as an event at `t` finds it: a record that prune could have
+    dropped by then counts as gone, so that records never depend on when prune runs."""
     inv = st.invitations.get(invitation_id)
+    if inv is not None and inv.last_time() <= t - cfg.invitation_retention_us:
+        return None
+    return inv
+
+
+def _record(st: AccountState, invitation_id: str, t: int, cfg: EngineConfig) -> Invitation | None:
+    inv = live_record(st, invitation_id, t, cfg)
     if inv is None:
-        if t <= st.watermark - cfg.invitation_retention_us:
-            return None  # late: its record would already have expired
+        if day_expired(st, t // DAY_US, cfg.bucket_retention_us):
+            return None  # late: the day buckets it feeds are closed
         inv = st.invitations[invitation_id] = Invitation()
     return inv
 
 
 def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> bool:
     invitation_id = ev.invitation_id
-    inv = st.invitations.get(invitation_id)
+    inv = live_record(st, invitation_id, t, cfg)
     if inv is None:
         # The usual case, a first send: the general path below, with nothing to take back.
-        if t <= st.watermark - cfg.invitation_retention_us:
-            return False  # late: its record would already have expired
+        if day_expired(st, t // DAY_US, cfg.bucket_retention_us):
+            return False  # late: the day buckets it feeds are closed
         outbound = ev.direction == "outbound"
         invitee = ev.invitee_id
         st.invitations[invitation_id] = Invitation(t, outbound, ev.invitee_is_target, invitee)
@@ -66,14 +88,14 @@ def on_sent(st: AccountState, ev: InvitationSent, t: int, cfg: EngineConfig) -> 
         inv.sent_at < t or (inv.sent_at == t and (inv.outbound, inv.target, inv.invitee) >= facts)
     ):
         return True  # the earliest send wins (ties: the greater facts), whatever the order
-    old = contribution(inv)
+    old = contribution(inv, cfg.invitation_retention_us)
     if inv.outbound and inv.sent_at is not None and inv.invitee is not None:
         add_contact(st, day_of(inv.sent_at), inv.invitee, cfg, -1)
     inv.sent_at, inv.outbound, inv.target = t, outbound, ev.invitee_is_target
     inv.invitee = ev.invitee_id
     if outbound:
         add_contact(st, day_of(t), ev.invitee_id, cfg)
-    move_contribution(st, old, contribution(inv), cfg)
+    move_contribution(st, old, contribution(inv, cfg.invitation_retention_us), cfg)
     st.touch("invitations", invitation_id)
     return True
 
@@ -84,7 +106,7 @@ def on_resolved(
     inv = _record(st, ev.invitation_id, t, cfg)
     if inv is None:
         return False
-    old = contribution(inv)
+    old = contribution(inv, cfg.invitation_retention_us)
     if ev.type == "invitation.accepted":
         if inv.accepted_at is not None and inv.accepted_at <= t:
             return True
@@ -93,7 +115,7 @@ def on_resolved(
         if inv.withdrawn_at is not None and inv.withdrawn_at <= t:
             return True
         inv.withdrawn_at = t
-    move_contribution(st, old, contribution(inv), cfg)
+    move_contribution(st, old, contribution(inv, cfg.invitation_retention_us), cfg)
     st.touch("invitations", ev.invitation_id)
     return True
 
@@ -134,9 +156,14 @@ def stale_pending(st: AccountState, as_of: int, cfg: EngineConfig) -> list[tuple
 def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     as_of = emit.as_of
     daily = group_daily(st.daily)
-    if not st.invitations and not any(m in daily for m in ("cohort_sent", "new_connections")):
-        return
+    # Only records prune would keep at `as_of` take part: records never depend on prune.
+    horizon = as_of - cfg.invitation_retention_us
+    live = [inv for inv in st.invitations.values() if inv.last_time() > horizon]
     retention = cfg.bucket_retention_us
+    if not live and not any(
+        rollup(daily[m][()], ("day",), as_of, retention) for m in ("cohort_sent", "new_connections")
+    ):
+        return
     for metric in ("invitations_sent", "new_connections"):
         for label, count in rollup(daily[metric][()], DAY_WEEK_MONTH, as_of, retention).items():
             emit(metric, label, count)
@@ -156,12 +183,13 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     window_start = as_of - cfg.acceptance_window_us
     day_start = as_of - 24 * HOUR_US
     rolling, sent_24h, orphans = Cohort(), 0, 0
-    for inv in st.invitations.values():
+    retention_us = cfg.invitation_retention_us
+    for inv in live:
+        accepted_at = inv.accepted_at
+        if accepted_at is not None and horizon < accepted_at <= as_of:
+            orphans += is_orphan(inv, retention_us)
         sent_at = inv.sent_at
-        if sent_at is None or sent_at > as_of:
-            orphans += sent_at is None and inv.accepted_at is not None
-            continue
-        if not inv.outbound:
+        if sent_at is None or sent_at > as_of or not inv.outbound:
             continue
         sent_24h += sent_at > day_start
         if sent_at > window_start:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kpis.config import EngineConfig
-from kpis.daily import Contribution, add_contact, add_daily, move_contribution
+from kpis.daily import Contribution, add_contact, add_daily, day_expired, move_contribution
 from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
 from kpis.state import AccountState, Conversation
 from kpis.timeutil import DAY_US, US
@@ -29,13 +29,19 @@ def on_message(
         add_contact(st, day, ev.recipient_id, cfg)
     conversation_id = ev.conversation_id
     conv = st.conversations.get(conversation_id)
+    if conv is not None and conv.last_time() <= t - cfg.invitation_retention_us:
+        conv = None  # expired (prune may have dropped it already): a new conversation
     if conv is None:
-        if t <= st.watermark - cfg.invitation_retention_us:
+        if day_expired(st, t // DAY_US, cfg.bucket_retention_us):
             return counted
         conv = st.conversations[conversation_id] = Conversation()
         old: Contribution = []  # a new conversation contributes nothing yet
     else:
         old = contribution(conv)
+    last = conv.last_message_at
+    if last is None or t > last:
+        conv.last_message_at = t
+        st.touch("conversations", conversation_id)
     if outbound:
         if conv.first_sent_at is not None and conv.first_sent_at <= t:
             return True
@@ -60,12 +66,15 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     started_days = rollup(daily["conversations_started"][()], ("day",), as_of, retention)
     for label, count in started_days.items():
         emit("conversations_started", label, count)
-    if not st.conversations:
+    # Only records prune would keep at `as_of` take part: records never depend on prune.
+    horizon = as_of - cfg.invitation_retention_us
+    live = [conv for conv in st.conversations.values() if conv.last_time() > horizon]
+    if not live:
         return
     for period, length in REPLY_WINDOWS:
         started = 0
         delays: list[float] = []
-        for conv in st.conversations.values():
+        for conv in live:
             start = conv.started_at()
             if start is None or not as_of - length < start <= as_of:
                 continue

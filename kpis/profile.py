@@ -88,8 +88,13 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
         emit("ssi_total_weekly", label, float(last))
     # Exact snapshots of the last 32 days plus the last one of each older day: the last
     # total at or before as_of - L is always among them.
+    # (only the exact snapshots prune would keep at as_of: records never depend on prune)
+    recent_from = as_of - SSI_RECENT_US
     history = sorted(
-        {**dict(ssi), **{t: v for t, v in st.ssi_recent.items() if t <= as_of}}.items()
+        {
+            **dict(ssi),
+            **{t: v for t, v in st.ssi_recent.items() if recent_from < t <= as_of},
+        }.items()
     )
     if history:
         latest = history[-1][1]

@@ -50,6 +50,7 @@ class Invitation:
 class Conversation:
     first_sent_at: int | None = None
     first_received_at: int | None = None
+    last_message_at: int | None = None  # keeps an active conversation alive past 90 days
 
     def started_at(self) -> int | None:
         """Start time when the account's outbound message is the earliest one."""
@@ -63,6 +64,8 @@ class Conversation:
         last = NO_TIME if self.first_sent_at is None else self.first_sent_at
         if self.first_received_at is not None and self.first_received_at > last:
             last = self.first_received_at
+        if self.last_message_at is not None and self.last_message_at > last:
+            last = self.last_message_at
         return last
 
 

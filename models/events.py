@@ -33,18 +33,27 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # "1763640000" (Unix seconds in a string), "2026-11-20 12:00Z" or a missing seconds field. A
 # few character checks refuse those cheaply (this runs once per event) and the standard
 # library parses the rest; its datetime (stdlib tzinfo) also converts faster than pydantic's.
-RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$"
-_SHORTEST = len("2026-11-20T12:00:00Z")
+RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:[0-5]\d)$"
 
 
 def _rfc3339(value: object) -> datetime:
     """Only RFC 3339 strings; fractions beyond microseconds are cut (the engine keeps us)."""
     if type(value) is not str:
         raise ValueError("must be an RFC 3339 timestamp string with an offset")
+    # Shape checks the standard library skips: the offset is Z or +hh:mm with mm < 60 (no
+    # seconds), and the seconds are followed by the offset or by "." and 1 to 9 digits.
+    size = len(value)
+    if size < 20:
+        body = 0
+    elif value[-1] == "Z":
+        body = size - 1
+    elif value[-3] == ":" and value[-6] in "+-" and value[-2] < "6":
+        body = size - 6
+    else:
+        body = 0
     if (
-        len(value) < _SHORTEST
+        (body != 19 and not (21 <= body <= 29 and value[19] == "."))
         or value[4:17:3] != "--T::"  # the characters at 4, 7, 10, 13 and 16
-        or (value[-1] != "Z" and value[-3] != ":")
     ):
         raise ValueError("not an RFC 3339 timestamp with seconds and an offset")
     try:

@@ -8,6 +8,7 @@ from kpis import Engine
 
 from .helpers import (
     AD_DIMS,
+    Result,
     accepted,
     ad,
     interaction,
@@ -107,15 +108,44 @@ def test_late_interaction_on_a_post_published_more_than_90_days_ago() -> None:
     assert _records(engine, AS_OF) == before
 
 
-def test_late_acceptance_of_an_unknown_invitation_older_than_90_days() -> None:
+def test_old_acceptance_of_an_unknown_invitation_counts_only_as_a_connection() -> None:
+    """111 days old: past the invitation records' 90 days, within the day buckets' 400. It
+    counts in `new_connections` of its day; as an orphan of more than 90 days it is not in
+    `orphan_acceptances` and changes no cohort."""
     engine = Engine()
     now, old = parse(
         [sent("fresh", "2026-11-20T09:00:00Z"), accepted("ancient", "2026-08-01T09:00:00Z")]
     )
     assert engine.apply(now) == "applied"
-    before = _records(engine, AS_OF)
-    assert engine.apply(old) == "late"  # its record would already have expired
-    assert _records(engine, AS_OF) == before
+    assert engine.apply(old) == "applied"
+    r = Result(engine.evaluate(us(AS_OF)), engine, [])
+    assert r.value("new_connections", "day:2026-08-01") == 1
+    assert r.value("orphan_acceptances", "total") == 0
+    assert r.value("invitation_cohort_accepted", "day:2026-11-20") == 0
+
+
+def test_backfilled_invitations_older_than_90_days_count_in_their_days() -> None:
+    """An import of last spring's sent invitations after months of live events: the sends are
+    older than the invitation records' retention but not than the day buckets'."""
+    live = [sent("live", "2026-11-20T09:00:00Z")]
+    backfill = [
+        sent("spring-1", "2026-04-01T09:00:00Z"),
+        sent("spring-2", "2026-04-01T10:00:00Z"),
+        accepted("spring-1", "2026-04-03T09:00:00Z"),
+    ]
+    for events in (live + backfill, backfill + live):
+        r = run(events, as_of=AS_OF)
+        assert r.outcomes == ["applied"] * 4
+        assert r.value("invitations_sent", "month:2026-04") == 2
+        assert r.value("invitation_cohort_sent", "day:2026-04-01") == 2
+        assert r.value("invitation_cohort_accepted", "day:2026-04-01") == 1
+        assert r.value("new_connections", "day:2026-04-03") == 1
+
+
+def test_event_older_than_the_day_buckets_is_late() -> None:
+    r = run([sent("now", "2026-11-20T09:00:00Z"), sent("old", "2025-10-01T09:00:00Z")], AS_OF)
+    assert r.outcomes == ["applied", "late"]
+    assert "day:2025-10-01" not in r.series("invitations_sent")
 
 
 def test_old_but_not_late_event_still_counts_in_its_closed_day() -> None:

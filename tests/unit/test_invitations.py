@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .helpers import accepted, profile, run, sent, withdrawn
+from kpis import Engine
+
+from .helpers import Result, accepted, parse, profile, run, sent, us, withdrawn
 
 AS_OF = "2026-11-20T12:00:00Z"  # a Friday, ISO week 2026-W47 (Mon 16 .. Sun 22 Nov)
 
@@ -189,3 +191,32 @@ def test_no_invitation_records_for_an_account_without_invitation_data() -> None:
         "orphan_acceptances",
     }
     assert family & r.kpis() == set()
+
+
+def test_acceptance_after_invitation_retention_is_an_orphan_whether_or_not_pruned() -> None:
+    """Invitations are kept "until resolved or 90 days": an acceptance 95 days after the send
+    no longer finds it, whether prune ran in between (worker) or not (a short replay)."""
+    events = [sent("late", "2026-08-01T09:00:00Z"), accepted("late", "2026-11-04T09:00:00Z")]
+    for prune_between in (False, True):
+        engine = Engine()
+        first, second = parse(events)
+        engine.apply(first)
+        if prune_between:
+            engine.apply(parse([sent("other", "2026-11-01T00:00:00Z")])[0])
+            engine.prune()
+        engine.apply(second)
+        records = Result(engine.evaluate(us("2026-11-20T12:00:00Z")), engine, [])
+        assert records.value("invitation_cohort_accepted", "day:2026-08-01") == 0
+        assert records.value("invitation_cohort_pending", "day:2026-08-01") == 1
+        assert records.value("new_connections", "day:2026-11-04") == 1
+        assert records.value("orphan_acceptances", "total") == 1
+
+
+def test_orphan_acceptances_cover_the_last_90_days() -> None:
+    events = [
+        accepted("ghost-old", "2026-08-20T12:00:00Z"),  # 92 days before as_of: expired
+        accepted("ghost-new", "2026-08-23T12:00:00Z"),  # 89 days before as_of
+    ]
+    r = run(events, as_of=AS_OF)
+    assert r.value("orphan_acceptances", "total") == 1
+    assert r.value("new_connections", "month:2026-08") == 2

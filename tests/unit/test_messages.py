@@ -113,3 +113,20 @@ def test_single_reply_quantiles_equal_its_delay() -> None:
     r = run(events, as_of=AS_OF)
     assert r.value("time_to_first_reply_seconds", "rolling_7d", quantile="0.5") == 1.5
     assert r.value("time_to_first_reply_seconds", "rolling_7d", quantile="0.9") == 1.5
+
+
+def test_conversation_kept_while_active_and_new_after_90_silent_days() -> None:
+    """A conversation record lives 90 days after its last message: a thread active every
+    month is one conversation; one silent for 90 days and then written to starts anew."""
+    monthly = [msg_sent("active", f"2026-{m:02d}-01T10:00:00Z") for m in range(4, 12)]
+    silent = [
+        msg_sent("silent", "2026-05-01T10:00:00Z"),
+        msg_sent("silent", "2026-08-15T10:00:00Z"),
+    ]
+    in_time_order = sorted(monthly + silent, key=lambda event: event["occurred_at"])
+    r = run(in_time_order, as_of=AS_OF)
+    started = r.series("conversations_started")
+    assert started["day:2026-04-01"] == 1  # "active", once
+    assert started["day:2026-05-01"] == 1  # "silent"
+    assert started["day:2026-08-15"] == 1  # "silent" again, 106 days later
+    assert "day:2026-06-01" not in started and "day:2026-11-01" not in started

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from models import MAX_EVENT_BYTES, EventRejected, parse_event
+from models.events import RFC3339_PATTERN
 
 from .helpers import ad, event, interaction, profile, report, sent, ssi
 
@@ -159,6 +163,13 @@ def test_empty_snapshots_are_rejected() -> None:
         "2026-11-20T12:00Z",  # no seconds: not RFC 3339
         "2026-11-20 12:00:00Z",  # the published schema's pattern requires the `T`
         "2026-11-20_12:00:00Z",
+        "2026-11-20T12:00:00+05:60",  # offset minutes past 59
+        "2026-11-20T12:00:00+05:30:15",  # offset seconds
+        "2026-11-20T12:00:00,5Z",  # comma fraction (ISO 8601, not RFC 3339)
+        "2026-11-20T12:00:00.1234567890Z",  # more than 9 fraction digits
+        "2026-11-20T12:00:00.Z",
+        "",
+        "Z",
     ],
 )
 def test_timestamps_outside_the_rfc3339_pattern_are_rejected(stamp: str) -> None:
@@ -247,3 +258,17 @@ def test_fast_timestamp_conversion_is_exact() -> None:
         offset = timezone(timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1)))
         moment = (epoch + timedelta(microseconds=micros)).astimezone(offset)
         assert to_us_fast(moment) == to_us(moment) == micros
+
+
+@given(
+    st.from_regex(RFC3339_PATTERN, fullmatch=True)
+    | st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+    | st.text(alphabet="0123456789-+:.,TZ ", max_size=40)
+)
+def test_timestamp_validator_never_accepts_what_the_schema_pattern_refuses(stamp: str) -> None:
+    """The published JSON Schema pattern is the contract of the timestamp's shape."""
+    try:
+        parse_event(json.dumps(_with(VIEW, occurred_at=stamp)))
+    except EventRejected:
+        return
+    assert re.fullmatch(RFC3339_PATTERN, stamp), stamp
