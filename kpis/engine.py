@@ -6,7 +6,7 @@ Plain Python, no Faust/Kafka/Redis: `socialkpi replay` and the live worker run t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -61,10 +61,6 @@ PRUNERS = (actors.prune, ads.prune, content.prune, outcomes.prune, profile.prune
 APPLIED, DUPLICATE, LATE, AFTER_AS_OF = "applied", "duplicate", "late", "after_as_of"
 
 
-def _no_clock() -> int:
-    return 0
-
-
 class Engine:
     """Applies events into a `StateStore`; order of arrival never changes the records."""
 
@@ -79,18 +75,10 @@ class Engine:
         self.store: StateStore = store if store is not None else MemoryStore()
         # Processing time (not event time) ages the duplicate-id memory; without a clock
         # (replay) every id is remembered at time 0.
-        self.processing_clock = processing_clock
+        self._clock = processing_clock
         self.apply_until = apply_until
         self.stats: Counter[str] = Counter()
         self.max_event_time: int | None = None
-
-    @property
-    def processing_clock(self) -> Callable[[], int]:
-        return self._clock or _no_clock
-
-    @processing_clock.setter
-    def processing_clock(self, clock: Callable[[], int] | None) -> None:
-        self._clock = clock
 
     def apply(self, event: Event) -> str:
         """Apply one validated event; returns applied, duplicate, late or after_as_of."""
@@ -121,16 +109,62 @@ class Engine:
         self.stats[outcome] += 1
         return outcome
 
+    def apply_all(self, events: Iterable[Event]) -> None:
+        """`apply` for a block of events, with the per-event lookups hoisted out of the loop
+        (replay's hot loop; about a sixth of the engine's time). Same effects, same stats."""
+        get_state, handlers, config, clock = self.store.get, HANDLERS, self.config, self._clock
+        apply_until = self.apply_until
+        latest = self.max_event_time
+        applied = late = duplicates = after = 0
+        for event in events:
+            moment = event.occurred_at
+            t = round(moment.timestamp() * 1e6) if 1900 < moment.year < 2100 else to_us(moment)
+            if apply_until is not None and t > apply_until:
+                after += 1
+                continue
+            st = get_state(event.account_id)
+            event_id = event.event_id
+            seen = st.seen
+            if event_id in seen:
+                duplicates += 1
+                continue
+            seen[event_id] = 0 if clock is None else clock()
+            if st.dirty is not None:
+                st.dirty.add(("seen", event_id))
+            if handlers[event.type](st, event, t, config):
+                applied += 1
+            else:
+                late += 1
+            if t > st.watermark:
+                st.watermark = t
+            if latest is None or t > latest:
+                latest = t
+        self.max_event_time = latest
+        stats = self.stats
+        for outcome, count in (
+            (APPLIED, applied),
+            (LATE, late),
+            (DUPLICATE, duplicates),
+            (AFTER_AS_OF, after),
+        ):
+            if count:
+                stats[outcome] += count
+
     def evaluate(self, as_of: int) -> list[KpiRecord]:
         """All KPI records of every account at `as_of`, in a stable order."""
         label = format_ts(as_of)
         records: list[KpiRecord] = []
-        for account_id, st in self.store.accounts():
+        # Accounts in order, each one's records sorted on their own: the order of a global
+        # sort by `KpiRecord.sort_key` (it starts with the account), from smaller sorts.
+        for account_id, st in sorted(self.store.accounts(), key=_account_of):
             emit = Emitter(account_id, as_of, label)
             for evaluate in EVALUATORS:
                 evaluate(st, emit, self.config)
+            try:
+                emit.records.sort(key=_within_account)
+            except TypeError:  # a KPI whose dims varied in keys: compare the items instead
+                emit.records.sort(key=_within_account_by_items)
             records.extend(emit.records)
-        records.sort(key=KpiRecord.sort_key)
         return records
 
     def details(self, account_id: str, as_of: int) -> AccountDetails:
@@ -139,7 +173,7 @@ class Engine:
 
     def prune(self) -> None:
         """Expire closed windows and old ids; safe at any time, never changes the records."""
-        now = self.processing_clock()
+        now = 0 if self._clock is None else self._clock()
         horizon = now - self.config.dedup_retention_us
         for _account_id, st in self.store.accounts():
             for prune in PRUNERS:
@@ -154,6 +188,20 @@ class Engine:
 
 
 _day_of_key = itemgetter(1)  # (metric, day, *dims) -> day
+_account_of = itemgetter(0)
+
+
+def _within_account(record: KpiRecord) -> tuple[str | int, ...]:
+    """`KpiRecord.sort_key` without the account (the same for every record of an account).
+    A KPI's dims always have the same keys in the same order, so their values alone order
+    them: half the cost of comparing (key, value) pairs."""
+    return (record[1], record[2], *record[5].values())
+
+
+def _within_account_by_items(
+    record: KpiRecord,
+) -> tuple[str, str, tuple[tuple[str, str | int], ...]]:
+    return (record[1], record[2], tuple(record[5].items()))
 
 
 def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:

@@ -158,7 +158,11 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     daily = group_daily(st.daily)
     # Only records prune would keep at `as_of` take part: records never depend on prune.
     horizon = as_of - cfg.invitation_retention_us
-    live = [inv for inv in st.invitations.values() if inv.last_time() > horizon]
+    live = [  # (the send alone decides for almost every record: no method call)
+        inv
+        for inv in st.invitations.values()
+        if (inv.sent_at is not None and inv.sent_at > horizon) or inv.last_time() > horizon
+    ]
     retention = cfg.bucket_retention_us
     if not live and not any(
         rollup(daily[m][()], ("day",), as_of, retention) for m in ("cohort_sent", "new_connections")

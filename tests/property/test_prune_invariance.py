@@ -1,9 +1,10 @@
-"""Property: pruning is bookkeeping, never arithmetic. Over logs long enough for every
-retention to expire (the generated logs stretched to about 500 days), applying the events
-in time order gives the same records whether the engine prunes after every event or never.
+"""Properties of the engine's bookkeeping.
 
-The worker prunes every few minutes and replay every 250k events, so a KPI that depended on
-when prune ran would make the two disagree over long histories.
+Pruning is never arithmetic: over logs long enough for every retention to expire (the
+generated logs stretched to about 500 days), applying the events in time order gives the
+same records whether the engine prunes after every event or never. The worker prunes every
+few minutes and replay every 250k events, so a KPI that depended on when prune ran would
+make the two disagree over long histories. And replay's block-wise `apply_all` is `apply`.
 """
 
 from __future__ import annotations
@@ -54,3 +55,18 @@ def test_prune_never_changes_the_records(log: Log, factor: int) -> None:
     assert records(lines, prune_every_event=True) == records(lines, prune_every_event=False), (
         "\n".join(lines)
     )
+
+
+@settings(SETTINGS)
+@given(log=event_logs(), as_of_cut=st.sampled_from([None, 0.5]))
+def test_apply_all_is_apply_per_event(log: Log, as_of_cut: float | None) -> None:
+    """Replay's block-wise `apply_all` has the effects and the stats of `apply` per event."""
+    events = [parse_event(line) for line in log.lines]
+    until = None if as_of_cut is None else sorted(log.times)[int(len(log.times) * as_of_cut)]
+    one, block = Engine(apply_until=until), Engine(apply_until=until)
+    for event in events:
+        one.apply(event)
+    block.apply_all(events)
+    assert one.stats == block.stats and one.max_event_time == block.max_event_time
+    if one.max_event_time is not None:
+        assert one.evaluate(one.max_event_time) == block.evaluate(block.max_event_time)
