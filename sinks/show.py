@@ -1,4 +1,6 @@
-"""``socialkpi show ACCOUNT [--kpi NAME] [--json] [--reveal]``: read an account's snapshot.
+"""``socialkpi show [ACCOUNT] [--kpi NAME] [--json] [--reveal]``: read an account's snapshot.
+
+Without ACCOUNT, the accounts the worker published within the TTL, one per line.
 
 A table for a person (records grouped by KPI, the 48-hour post curves, ranked warm
 prospects and stale invitations to withdraw) or JSON for machines. Member ids are shown
@@ -68,12 +70,14 @@ def show(
     reader = RedisViewReader.from_settings(settings)
     try:
         snapshot = reader.snapshot(account_id)
+        known = reader.accounts() if snapshot is None else []
     finally:
         reader.close()
     if snapshot is None:
         raise AccountNotFound(
             f"no snapshot for account {account_id!r} in Redis (prefix {settings.redis_prefix!r}):"
-            " unknown account, or the worker has not published it within the TTL"
+            " unknown account, or the worker has not published it within the TTL; published: "
+            + (", ".join(known[:20]) + (" ..." if len(known) > 20 else "") if known else "none")
         )
     view = _View(snapshot, kpi, sealer)
     return view.json() if as_json else view.table()
@@ -292,7 +296,9 @@ def add_show_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="print an account's KPI snapshot from Redis",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
     )
-    parser.add_argument("account", metavar="ACCOUNT", help="account_id")
+    parser.add_argument(
+        "account", metavar="ACCOUNT", nargs="?", help="account_id (omit it: list the accounts)"
+    )
     parser.add_argument("--kpi", metavar="NAME", help="only this KPI (e.g. invitations_sent)")
     parser.add_argument("--json", action="store_true", help="JSON for machines")
     parser.add_argument(
@@ -318,6 +324,8 @@ def run_show(args: argparse.Namespace) -> int:
             if settings.reveal_key is None:
                 raise PrivacyError("--reveal needs SOCIALKPI_REVEAL_KEY in the environment")
             reveal_key = settings.reveal_key
+        if args.account is None:
+            return _list_accounts(args, settings)
         text = show(
             args.redis_url,
             args.account,
@@ -342,3 +350,27 @@ def run_show(args: argparse.Namespace) -> int:
         return 1
     sys.stdout.write(text)
     return 0
+
+
+def _list_accounts(args: argparse.Namespace, settings: SinkSettings) -> int:
+    """The published accounts, one per line (JSON list with --json); 1 when there is none."""
+    update: dict[str, Any] = {}
+    if args.redis_url is not None:
+        update["redis_url"] = SecretStr(args.redis_url)
+    if args.prefix is not None:
+        update["redis_prefix"] = args.prefix
+    reader = RedisViewReader.from_settings(settings.model_copy(update=update))
+    try:
+        accounts = reader.accounts()
+    finally:
+        reader.close()
+    if args.json:
+        sys.stdout.write(json.dumps(accounts) + "\n")
+    elif accounts:
+        sys.stdout.write("".join(f"{account}\n" for account in accounts))
+    else:
+        print(
+            "socialkpi show: no account published in Redis (is the worker running?)",
+            file=sys.stderr,
+        )
+    return 0 if accounts else 1

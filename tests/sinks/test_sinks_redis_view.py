@@ -462,7 +462,15 @@ async def test_show_cli_handler(
     assert captured.out == "" and "cannot reveal" in captured.err
 
     assert run("rep-404") == 1
-    assert "no snapshot for account 'rep-404'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no snapshot for account 'rep-404'" in err and "published: rep-7" in err
+
+    assert run() == 0  # no ACCOUNT: the published accounts
+    assert capsys.readouterr().out == "rep-7\n"
+    assert run("--json") == 0
+    assert json.loads(capsys.readouterr().out) == ["rep-7"]
+    assert run("--prefix", "nothing-here:") == 1
+    assert "no account published" in capsys.readouterr().err
 
     assert run("rep-7", "--redis-url", "redis://:hunter2@127.0.0.1:1/0") == 1
     err = capsys.readouterr().err
