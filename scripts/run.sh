@@ -31,7 +31,7 @@ cat <<INFO
 [run]   Kafka    $SOCIALKPI_KAFKA_BOOTSTRAP  (input topics linkedin.*, dead letters linkedin.dead-letters)
 [run]   Redis    ${SOCIALKPI_REDIS_URL}  (keys socialkpi:*, see docs/redis.md)
 [run]   metrics  http://127.0.0.1:${SOCIALKPI_METRICS_PORT}/metrics
-[run]   read     source $KEYS && $VENV/bin/socialkpi show ACCOUNT 
+[run]   read     source $KEYS && $VENV/bin/socialkpi show [ACCOUNT]  (no ACCOUNT: list them)
 [run]   feed     make demo   (in another terminal), or run with DEMO=1
 INFO
 
