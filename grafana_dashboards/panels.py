@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, Self, TypeVar
 
 from grafana_dashboards.sdk import (
     bargauge,
@@ -76,6 +77,34 @@ def _targets(queries: Sequence[Q], *, instant: bool = False) -> list[prom.Dataqu
     return out
 
 
+class _Panel(Protocol):
+    """What every panel builder of the SDK has (each returns its own type)."""
+
+    def title(self, title: str) -> Self: ...
+    def description(self, description: str) -> Self: ...
+    def datasource(self, datasource: common.DataSourceRef) -> Self: ...
+    def unit(self, unit: str) -> Self: ...
+    def span(self, w: int) -> Self: ...
+    def height(self, h: int) -> Self: ...
+    def with_target(self, target: prom.Dataquery) -> Self: ...
+
+
+PanelT = TypeVar("PanelT", bound=_Panel)
+
+
+def _framed(panel: PanelT, title: str, description: str, unit: str, w: int, h: int) -> PanelT:
+    """The frame every panel shares: texts, the datasource variable, unit and size."""
+    return (
+        panel.title(title).description(description).datasource(DATASOURCE).unit(unit).span(w)
+    ).height(h)
+
+
+def _with_queries(panel: PanelT, queries: Sequence[Q], *, instant: bool = False) -> PanelT:
+    for target in _targets(queries, instant=instant):
+        panel = panel.with_target(target)
+    return panel
+
+
 def _legend() -> common_builders.VizLegendOptions:
     return (
         common_builders.VizLegendOptions()
@@ -102,13 +131,7 @@ def graph(
 ) -> timeseries.Panel:
     """A time series panel; `line` draws the threshold dashed (30 % acceptance, SSI 60, ...)."""
     panel = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .unit(unit)
-        .span(w)
-        .height(h)
+        _framed(timeseries.Panel(), title, description, unit, w, h)
         .legend(_legend())
         .tooltip(common_builders.VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI))
         .fill_opacity(10)
@@ -128,9 +151,7 @@ def graph(
         panel = panel.stacking(stacking)
     if bars:
         panel = panel.draw_style(common.GraphDrawStyle.BARS).fill_opacity(60)
-    for target in _targets(queries):
-        panel = panel.with_target(target)
-    return panel
+    return _with_queries(panel, queries)
 
 
 def single(
@@ -146,13 +167,7 @@ def single(
 ) -> stat.Panel:
     """A stat panel showing the last value of each series, coloured by `line` if given."""
     panel = (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .unit(unit)
-        .span(w)
-        .height(h)
+        _framed(stat.Panel(), title, description, unit, w, h)
         .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
         .graph_mode(common.BigValueGraphMode.AREA)
         .color_mode(common.BigValueColorMode.VALUE)
@@ -161,9 +176,7 @@ def single(
     if decimals is not None:
         panel = panel.decimals(decimals)
     panel = panel.thresholds((line or Line(0, below="blue", above="blue")).config())
-    for target in _targets(queries):
-        panel = panel.with_target(target)
-    return panel
+    return _with_queries(panel, queries)
 
 
 def bars(
@@ -177,22 +190,14 @@ def bars(
 ) -> bargauge.Panel:
     """A horizontal bar gauge of the current values (one bar per series)."""
     panel = (
-        bargauge.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .unit(unit)
-        .span(w)
-        .height(h)
+        _framed(bargauge.Panel(), title, description, unit, w, h)
         .orientation(common.VizOrientation.HORIZONTAL)
         .display_mode(common.BarGaugeDisplayMode.GRADIENT)
         .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
         .thresholds(Line(0, below="blue", above="blue").config())
         .min(0)
     )
-    for target in _targets(queries):
-        panel = panel.with_target(target)
-    return panel
+    return _with_queries(panel, queries)
 
 
 def grid(
@@ -211,13 +216,7 @@ def grid(
     queries = [query for _, query in columns]
     rename = {f"Value #{ref}": name for ref, (name, _) in zip(REF_IDS, columns, strict=False)}
     panel = (
-        table.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .unit(unit)
-        .span(w)
-        .height(h)
+        _framed(table.Panel(), title, description, unit, w, h)
         .with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
         .with_transformation(
             dm.DataTransformerConfig(
@@ -231,9 +230,7 @@ def grid(
     )
     for name, column_unit in (units or {}).items():
         panel = panel.override_by_name(name, [dm.DynamicConfigValue("unit", column_unit)])
-    for target in _targets(queries, instant=True):
-        panel = panel.with_target(target)
-    return panel
+    return _with_queries(panel, queries, instant=True)
 
 
 def row(title: str) -> db.Row:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from kpis.config import EngineConfig
-from kpis.daily import day_expired, last_expired_day
+from kpis.daily import day_expired, drop_expired_days, last_expired_day
 from kpis.emit import Emitter, money, ratio, retained_day_cutoff
 from kpis.state import AD_EVENT_FIELD, AD_FIELDS, AccountState, AdGroup, AdReport
 from kpis.timeutil import DAY_US, day_info, day_of, day_of_date
@@ -151,11 +151,5 @@ def spend_by_day(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[tuple[
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:
     last_day = last_expired_day(st, cfg.bucket_retention_us)  # day_expired: day <= last_day
-    if st.ads and min(st.ads)[0] <= last_day:
-        for key in [k for k in st.ads if k[0] <= last_day]:
-            del st.ads[key]
-            st.touch("ads", key)
-    if st.cards and min(st.cards)[0] <= last_day:
-        for card_key in [k for k in st.cards if k[0] <= last_day]:
-            del st.cards[card_key]
-            st.touch("cards", card_key)
+    drop_expired_days(st, "ads", st.ads, 0, last_day)
+    drop_expired_days(st, "cards", st.cards, 0, last_day)

@@ -70,7 +70,12 @@ def on_interaction(st: AccountState, ev: PostInteraction, t: int, cfg: EngineCon
     post_id = ev.post_id
     post = st.posts.get(post_id)
     horizon = st.watermark - cfg.post_retention_us
-    if post is not None and expired(post, t, cfg):
+    if (
+        post is not None
+        # `expired`'s first test, inlined: a post published in the last 400 days is not
+        and (post.published_at is None or post.published_at <= t - cfg.bucket_retention_us)
+        and expired(post, t, cfg)
+    ):
         post = None
     if post is None:
         if t <= horizon:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+from typing import Any
+
 from kpis.config import EngineConfig
 from kpis.state import AccountState
 from kpis.timeutil import DAY_US
@@ -18,6 +21,18 @@ def day_expired(st: AccountState, day: int, retention_us: int) -> bool:
 def last_expired_day(st: AccountState, retention_us: int) -> int:
     """The latest day index that `day_expired` calls expired: day <= this, for prune scans."""
     return (st.watermark - retention_us) // DAY_US - 1
+
+
+def drop_expired_days(
+    st: AccountState, namespace: str, entries: dict[Any, Any], day_at: int, last_day: int
+) -> None:
+    """Prune: delete the entries of `st.{namespace}` whose key holds a day (at index `day_at`)
+    at or before `last_day`. A C-level min() first: most of the time nothing expires."""
+    day_of_key = itemgetter(day_at)
+    if entries and min(map(day_of_key, entries)) <= last_day:
+        for key in [k for k in entries if day_of_key(k) <= last_day]:
+            del entries[key]
+            st.touch(namespace, key)
 
 
 def add_daily(st: AccountState, key: DailyKey, delta: int, cfg: EngineConfig) -> bool:

@@ -164,23 +164,22 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
         if (inv.sent_at is not None and inv.sent_at > horizon) or inv.last_time() > horizon
     ]
     retention = cfg.bucket_retention_us
-    if not live and not any(
-        rollup(daily[m][()], ("day",), as_of, retention) for m in ("cohort_sent", "new_connections")
-    ):
-        return
-    for metric in ("invitations_sent", "new_connections"):
-        for label, count in rollup(daily[metric][()], DAY_WEEK_MONTH, as_of, retention).items():
-            emit(metric, label, count)
     accepted = rollup(daily["new_connections"][()], DAY_WEEK_MONTH, as_of, retention)
-    targeted = rollup(daily["new_connections_target"][()], DAY_WEEK_MONTH, as_of, retention)
-    for label, count in accepted.items():
-        emit("target_share_of_new_connections", label, ratio(targeted.get(label, 0), count))
-
     cohorts: dict[str, Cohort] = {}
     for field in ("sent", "accepted", "withdrawn"):
         by_day = rollup(daily[f"cohort_{field}"][()], ("day",), as_of, retention)
         for label, count in by_day.items():
             setattr(cohorts.setdefault(label, Cohort()), field, count)
+    if not live and not accepted and not cohorts:
+        return  # no invitation data for this account (a sent invitation is in a cohort)
+    for label, count in rollup(
+        daily["invitations_sent"][()], DAY_WEEK_MONTH, as_of, retention
+    ).items():
+        emit("invitations_sent", label, count)
+    targeted = rollup(daily["new_connections_target"][()], DAY_WEEK_MONTH, as_of, retention)
+    for label, count in accepted.items():
+        emit("new_connections", label, count)
+        emit("target_share_of_new_connections", label, ratio(targeted.get(label, 0), count))
     for label, cohort in cohorts.items():
         cohort.emit(emit, label)
 

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -275,18 +275,40 @@ def start_alertmanager(
     """A real Alertmanager with the project's routing (`alertmanager_test_config`)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = alertmanager_test_config(config_path, webhook_url, **timings)
-    config_file = workdir / "alertmanager.yml"
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return _launch(
+        ManagedProcess,
+        "alertmanager",
+        binary,
+        workdir,
+        config,
+        f"--storage.path={workdir / 'data'}",
+        "--cluster.listen-address=",  # no gossip port: a single instance
+    )
+
+
+ServerT = TypeVar("ServerT", bound=ManagedProcess)
+
+
+def _launch(
+    server_class: type[ServerT],
+    name: str,
+    binary: str,
+    workdir: Path,
+    config: Mapping[str, Any],
+    *flags: str,
+) -> ServerT:
+    """Write `config` as `{name}.yml`, start `binary` on a free port, wait until ready."""
+    config_file = workdir / f"{name}.yml"
+    config_file.write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
     port = free_port()
     command = [
         binary,
         f"--config.file={config_file}",
-        f"--storage.path={workdir / 'data'}",
         f"--web.listen-address={HOST}:{port}",
-        "--cluster.listen-address=",  # no gossip port: a single instance
+        *flags,
         "--log.level=info",
     ]
-    server = ManagedProcess("alertmanager", command, port, workdir)
+    server = server_class(name, command, port, workdir)
     try:
         server.wait_ready()
     except BaseException:
@@ -324,24 +346,15 @@ def start_prometheus(
     if alertmanager_url is not None:
         am = urllib.parse.urlparse(alertmanager_url)
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [am.netloc]}]}]}
-    config_file = workdir / "prometheus.yml"
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    port = free_port()
-    command = [
+    return _launch(
+        PrometheusServer,
+        "prometheus",
         binary,
-        f"--config.file={config_file}",
+        workdir,
+        config,
         f"--storage.tsdb.path={workdir / 'data'}",
-        f"--web.listen-address={HOST}:{port}",
         "--rules.alert.resend-delay=1s",
-        "--log.level=info",
-    ]
-    server = PrometheusServer("prometheus", command, port, workdir)
-    try:
-        server.wait_ready()
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    )
 
 
 # `prometheus_factory` fixture: start(targets, config, alertmanager=None, interval="1s").

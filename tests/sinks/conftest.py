@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from sinks.privacy import generate_key
+from sinks.prometheus import PrometheusExporter
 from tests.support import unavailable
 
 
@@ -45,3 +46,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         if name.startswith("SOCIALKPI_") and name != "SOCIALKPI_REDIS_URL":
             monkeypatch.delenv(name)
     yield monkeypatch
+
+
+@pytest.fixture
+async def exporter() -> AsyncIterator[PrometheusExporter]:
+    """An exporter serving /metrics on a free loopback port (`sink_data.scrape` reads it)."""
+    ex = PrometheusExporter(recent_posts=20)
+    ex.start_http(0, "127.0.0.1")
+    yield ex
+    await ex.close()

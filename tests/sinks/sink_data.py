@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.request
 from decimal import Decimal
 
 from kpis.actors import WarmProspect
 from kpis.details import AccountDetails, StaleInvitation
 from kpis.timeutil import DAY_US, parse_ts
 from models.records import KpiRecord
+from sinks.prometheus import PrometheusExporter
 
 AS_OF = "2026-11-20T12:00:00Z"
 MEMBER_IDS = ("mbr-actor-aaaa1111", "mbr-actor-bbbb2222", "mbr-actor-cccc3333")
@@ -101,3 +103,12 @@ def full_details() -> AccountDetails:
             StaleInvitation("inv-older", INVITEE_IDS[1], as_of - 40 * DAY_US - 5),
         ],
     )
+
+
+def scrape(ex: PrometheusExporter) -> str:
+    """The exporter's /metrics page, fetched over HTTP like Prometheus does."""
+    assert ex._server is not None
+    port = ex._server.server_port
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        assert response.status == 200
+        return str(response.read().decode("utf-8"))

@@ -6,14 +6,20 @@ import io
 import json
 import re
 import subprocess
-import urllib.request
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sink_data import AS_OF, INVITEE_IDS, MEMBER_IDS, curve_records, full_details, full_records
+from sink_data import (
+    AS_OF,
+    INVITEE_IDS,
+    MEMBER_IDS,
+    curve_records,
+    full_details,
+    full_records,
+    scrape,
+)
 
 from cli.replay import replay
 from kpis.timeutil import parse_ts
@@ -28,22 +34,6 @@ from sinks.prometheus import (
 SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "events.jsonl"
 MEMBER_FIELDS = ("actor_id", "invitee_id", "recipient_id", "sender_id", "prospect_id")
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-@pytest.fixture
-async def exporter() -> AsyncIterator[PrometheusExporter]:
-    ex = PrometheusExporter(recent_posts=20)
-    ex.start_http(0, "127.0.0.1")
-    yield ex
-    await ex.close()
-
-
-def scrape(ex: PrometheusExporter) -> str:
-    assert ex._server is not None
-    port = ex._server.server_port
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        assert response.status == 200
-        return str(response.read().decode("utf-8"))
 
 
 def samples(text: str) -> Samples:

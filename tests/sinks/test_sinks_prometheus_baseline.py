@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import urllib.request
-from collections.abc import AsyncIterator
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sink_data import scrape
 
 from alerting.baseline import acceptance_baseline
 from models.records import KpiRecord
@@ -27,21 +25,6 @@ def cohort(day: str, sent: int, accepted: int, account: str = "rep-7") -> list[K
     if sent:
         out.append(KpiRecord(account, "invitation_acceptance_rate", period, accepted / sent, AS_OF))
     return out
-
-
-@pytest.fixture
-async def exporter() -> AsyncIterator[PrometheusExporter]:
-    ex = PrometheusExporter(recent_posts=20)
-    ex.start_http(0, "127.0.0.1")
-    yield ex
-    await ex.close()
-
-
-def scrape(ex: PrometheusExporter) -> str:
-    assert ex._server is not None
-    url = f"http://127.0.0.1:{ex._server.server_port}/metrics"
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return str(response.read().decode("utf-8"))
 
 
 def found(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
