@@ -7,20 +7,12 @@ from collections.abc import Callable
 from pydantic import TypeAdapter, ValidationError
 
 from models.events import Event
+from models.rejects import EventRejected, RejectKind
 
 _EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 # pydantic-core's validator itself: `TypeAdapter.validate_json` is a Python wrapper around it.
 _VALIDATE_JSON = _EVENT_ADAPTER.validator.validate_json
 MAX_EVENT_BYTES = 64 * 1024
-
-
-class EventRejected(ValueError):
-    """An input the contract refuses; `reason` is short, stable-ish and safe to log."""
-
-    def __init__(self, reason: str, kind: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind  # bounded vocabulary, used as a metric label
 
 
 def parse_event(raw: bytes | str, max_bytes: int = MAX_EVENT_BYTES) -> Event:
@@ -29,7 +21,7 @@ def parse_event(raw: bytes | str, max_bytes: int = MAX_EVENT_BYTES) -> Event:
     if isinstance(raw, str) and size * 4 > max_bytes:
         size = len(raw.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise EventRejected(f"oversize: {size} bytes > {max_bytes}", "oversize")
+        raise EventRejected(f"oversize: {size} bytes > {max_bytes}", RejectKind.OVERSIZE)
     try:
         event: Event = _VALIDATE_JSON(raw)
     except ValidationError as exc:
@@ -50,16 +42,18 @@ def _rejection(exc: ValidationError) -> EventRejected:
     kind = first["type"]
     loc = [str(p) for p in first["loc"]]
     if kind == "json_invalid":
-        return EventRejected(f"malformed JSON: {first['msg']}", "malformed_json")
+        return EventRejected(f"malformed JSON: {first['msg']}", RejectKind.MALFORMED_JSON)
     if kind in ("model_type", "model_attributes_type", "dict_type") and len(loc) <= 1:
-        return EventRejected("not a JSON object", "malformed_json")
+        return EventRejected("not a JSON object", RejectKind.MALFORMED_JSON)
     if kind == "union_tag_not_found":
-        return EventRejected("type: missing", "missing_field")
+        return EventRejected("type: missing", RejectKind.MISSING_FIELD)
     if kind == "union_tag_invalid":
         tag = first.get("ctx", {}).get("tag", "?")
-        return EventRejected(f"type: unknown event type {tag!r}", "unknown_type")
+        return EventRejected(f"type: unknown event type {tag!r}", RejectKind.UNKNOWN_TYPE)
     # The first loc element is the discriminator tag; the rest is the field path.
     path = ".".join(loc[1:]) or (loc[0] if loc else "event")
-    label = "missing_field" if kind == "missing" else "invalid_field"
+    if kind == "implausible_time":
+        return EventRejected(f"{path}: {first['msg']}", RejectKind.IMPLAUSIBLE_TIME)
+    label = RejectKind.MISSING_FIELD if kind == "missing" else RejectKind.INVALID_FIELD
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return EventRejected(f"{path}: {first['msg']}{more}", label)

@@ -27,7 +27,7 @@ from kpis import Engine, EngineConfig
 from kpis.details import account_details
 from kpis.state import AccountState
 from kpis.timeutil import format_ts
-from models import EventRejected, parse_event
+from models import EventRejected, RejectKind, parse_event
 from models.records import KpiRecord
 from sinks.prometheus import PrometheusExporter
 from sinks.redis_alerts import RedisAlertFeed
@@ -270,11 +270,11 @@ class KpiWorker:
             raw = message.value
             try:
                 if raw is None:
-                    raise EventRejected("empty message (null value)", "malformed_json")
+                    raise EventRejected("empty message (null value)", RejectKind.MALFORMED_JSON)
                 parsed = parse_event(raw, max_bytes)
                 if message.key != parsed.account_id.encode():
                     raise EventRejected(
-                        "key: the message key must equal account_id", "key_mismatch"
+                        "key: the message key must equal account_id", RejectKind.KEY_MISMATCH
                     )
                 store.route(parsed.account_id, message.partition)
                 outcomes[(parsed.type, engine.apply(parsed))] += 1
