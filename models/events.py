@@ -6,10 +6,11 @@ string with an offset) and lenient on unknown extra fields, as the spec's "Bad i
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -34,6 +35,13 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # few character checks refuse those cheaply (this runs once per event) and the standard
 # library parses the rest; its datetime (stdlib tzinfo) also converts faster than pydantic's.
 RFC3339_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:[0-5]\d)$"
+# Plausible times (spec "Time and windows"): [2000-01-01T00:00:00Z, 2100-01-01T00:00:00Z). A
+# typo (9999, 1969) or a wrong collector clock is refused at the door, so no entry point
+# hands the engine a time it cannot do calendar arithmetic on.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+END = datetime(2100, 1, 1, tzinfo=UTC)
+_IMPLAUSIBLE = "implausible_time"
+_RANGE = "must be from 2000-01-01T00:00:00Z and before 2100-01-01T00:00:00Z"
 
 
 def _rfc3339(value: object) -> datetime:
@@ -62,7 +70,19 @@ def _rfc3339(value: object) -> datetime:
         raise ValueError("not a valid RFC 3339 timestamp") from None
     if moment.tzinfo is None:  # the same error as pydantic's AwareDatetime
         raise PydanticCustomError("timezone_aware", "Input should have timezone info")
+    year = moment.year
+    # One comparison in the usual case; an offset moves the UTC year only near Jan 1, and
+    # years far out are refused before an aware comparison could overflow.
+    if not 2000 < year < 2099 and (year < 1999 or year > 2100 or not EARLIEST <= moment < END):
+        raise PydanticCustomError(_IMPLAUSIBLE, f"implausible time: {_RANGE}")
     return moment
+
+
+def _plausible_day(day: date) -> date:
+    """A payload's UTC day, in the same range as every event time."""
+    if not 2000 <= day.year < 2100:
+        raise PydanticCustomError(_IMPLAUSIBLE, f"implausible date: {_RANGE}")
+    return day
 
 
 class _Rfc3339:
@@ -84,6 +104,8 @@ Timestamp = Annotated[
     _Rfc3339,
     WithJsonSchema({"format": "date-time", "pattern": RFC3339_PATTERN, "type": "string"}),
 ]
+
+UtcDay = Annotated[date, AfterValidator(_plausible_day)]
 
 PostFormat = Literal["text", "image", "video", "document", "carousel", "poll", "article", "event"]
 AdFormat = Literal[
@@ -191,7 +213,7 @@ class AdDailyReport(Envelope):
     """Absolute totals of one UTC day; the latest report of a group replaces everything else."""
 
     type: Literal["ad.daily_report"]
-    date: date
+    date: UtcDay
     campaign_id: EntityId
     creative_id: EntityId
     format: AdFormat
