@@ -36,6 +36,7 @@ from sinks.settings import SinkSettings
 from streams.alerts import last_transitions, restore_firing
 from streams.dead_letters import dead_letter_document
 from streams.lag import input_lag
+from streams.offsets import Admit, OffsetLedger
 from streams.publisher import FanoutPublisher, RecordsPublisher
 from streams.settings import WorkerSettings
 from streams.state_table import KafkaTableIO, StateTable
@@ -105,6 +106,10 @@ class KpiWorker:
         )
         self.table.socialkpi_store = self.store
         self.table.socialkpi_io = self.io
+        self.ledger = OffsetLedger()
+        self.table.socialkpi_ledger = self.ledger
+        self.table.socialkpi_inputs = frozenset(settings.topics.values())
+        self._last_commit = 0.0
         self.app.on_before_shutdown.connect(cast(Any, self._on_shutdown))
         self.engine = Engine(
             config=self.config,
@@ -137,6 +142,7 @@ class KpiWorker:
             self._evaluate_timer
         )
         self.app.timer(settings.prune_interval_s, name="socialkpi.prune")(self._prune_timer)
+        self.app.timer(settings.commit_interval_s, name="socialkpi.commit")(self._commit_timer)
         if self.exporter is not None:
             self.app.timer(settings.lag_interval_s, name="socialkpi.lag")(self._lag_timer)
 
@@ -211,12 +217,15 @@ class KpiWorker:
         return table
 
     def _add_agent(self, short: str, topic_name: str) -> None:
+        # acks=False: Faust commits none of the input offsets; the worker does, from its
+        # offset ledger (see streams.offsets: Faust's gap logic commits records never seen).
         topic = self.app.topic(
             topic_name,
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",
             value_serializer="raw",
+            acks=False,
         )
         size, within = self.settings.batch_size, self.settings.batch_within_s
 
@@ -233,7 +242,12 @@ class KpiWorker:
         Faust ack the events). A failure to write state stops the worker rather than let
         Faust ack, and later commit, events whose effects are not stored."""
         self.apply_batch(events)
+        positions = self.ledger.applied()
         await self.send_state()
+        self.ledger.durable(positions)
+        await self.seek_back()
+        if time.monotonic() - self._last_commit >= self.settings.commit_interval_s:
+            await self.commit_offsets()
         now = time.monotonic()
         if now - self._last_progress_log >= PROGRESS_LOG_S:
             self._last_progress_log = now
@@ -255,11 +269,38 @@ class KpiWorker:
             await self.app.crash(error)
             raise
 
+    async def seek_back(self) -> None:
+        """Seek partitions whose records were fetched but never delivered (see the ledger)."""
+        for tp, offset in self.ledger.take_seeks(time.monotonic()).items():
+            log.info("seeking %s[%s] back to %d", tp.topic, tp.partition, offset)
+            try:
+                await self.app.consumer.seek(tp, offset)
+            except Exception as error:  # revoked meanwhile: the next assignment positions it
+                log.warning("seek of %s[%s] failed: %r", tp.topic, tp.partition, error)
+
+    async def commit_offsets(self) -> None:
+        """Commit the ledger's durable offsets: every record below them was applied or
+        dead-lettered and its state acknowledged by the changelog. Dead letters are flushed
+        first, so a committed bad line has its dead letter."""
+        self._last_commit = time.monotonic()
+        offsets = self.ledger.to_commit()
+        if not offsets or self.app.rebalancing:
+            return
+        try:
+            await self.app.producer.flush()
+            # Faust's low-level commit (it only drops partitions no longer assigned).
+            consumer: Any = self.app.consumer
+            if await consumer._commit(offsets):
+                self.ledger.committed(offsets)
+        except Exception as error:  # a rebalance: the next owner starts from the last commit
+            log.warning("offset commit failed, retried: %r", error)
+
     def apply_batch(self, events: Sequence[Any]) -> None:
         """Validate and apply a batch, then write the touched state once (into the outbox).
         Never raises for one bad event; does not await, so that batches of different agents,
         timers and rebalances never interleave with a half-applied batch."""
         store, engine, stats = self.store, self.engine, self.stats
+        admit, apply = self.ledger.admit, Admit.APPLY
         max_bytes = self.settings.max_message_bytes
         outcomes = stats.batch_outcomes
         store.begin_batch()
@@ -267,6 +308,10 @@ class KpiWorker:
         stats.messages += len(events)
         for event in events:
             message = event.message
+            verdict = admit(message.tp, message.offset)
+            if verdict is not apply:
+                stats.not_applied[verdict.value] += 1
+                continue
             raw = message.value
             try:
                 if raw is None:
@@ -387,9 +432,28 @@ class KpiWorker:
         return out
 
     async def _on_shutdown(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        await self.commit_offsets()
         await self.io.close()
         if self.publisher is not None:
             await self.publisher.close()
+
+    async def _commit_timer(self) -> None:
+        """Commit, and find records lost at the tail of a partition (no later record
+        reveals the jump there): the ledger compares the fetch positions with its own."""
+        if not self.app.rebalancing:
+            consumer: Any = self.app.consumer
+            positions: dict[Any, int] = {}
+            try:
+                for tp in self.ledger.owned():
+                    position = await consumer.position(tp)
+                    if position is not None:
+                        positions[tp] = position
+            except Exception as error:  # revoked meanwhile: the next tick
+                log.debug("reading fetch positions failed: %r", error)
+            else:
+                self.ledger.watch(positions)
+                await self.seek_back()
+        await self.commit_offsets()
 
     async def _evaluate_timer(self) -> None:
         try:

@@ -17,6 +17,8 @@ import faust
 from aiokafka import AIOKafkaProducer
 from faust.types import TP
 
+from streams import faults
+from streams.offsets import OffsetLedger
 from streams.settings import WorkerSettings
 from streams.store import TableBackedStore
 
@@ -28,6 +30,8 @@ class StateTable(faust.Table[bytes, bytes]):
 
     socialkpi_store: TableBackedStore | None = None
     socialkpi_io: KafkaTableIO | None = None
+    socialkpi_ledger: OffsetLedger | None = None
+    socialkpi_inputs: frozenset[str] = frozenset()  # input topic names
     socialkpi_rebuilds = 0  # how many times the local accounts were rebuilt (assignments)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
@@ -48,7 +52,11 @@ class StateTable(faust.Table[bytes, bytes]):
             started = time.perf_counter()
             info = store.rebuild({tp.partition for tp in active_tps})
             self.socialkpi_rebuilds += 1
-            await self._seek_inputs()
+            positions = await self._seek_inputs()
+            ledger = self.socialkpi_ledger
+            if ledger is not None:
+                ledger.revoke(ledger.owned() - set(positions))
+                ledger.assign(positions)
             log.info(
                 "state rebuilt for partitions %s in %.2fs: %s",
                 sorted(tp.partition for tp in active_tps),
@@ -56,37 +64,49 @@ class StateTable(faust.Table[bytes, bytes]):
                 info,
             )
 
-    async def _seek_inputs(self) -> None:
-        """Position the (still paused) input partitions before Faust resumes them.
+    async def _seek_inputs(self, attempts: int = 5) -> dict[Any, int]:
+        """Position the (still paused) input partitions before Faust resumes them; returns
+        where each one starts, for the offset ledger.
 
-        Works around two faust-streaming 0.15.3 behaviours seen after a SIGKILL: (1) Faust
-        resumes input partitions and only then seeks them to their committed offsets, so
-        messages fetched in between are processed, acked below the committed offset, and its
-        ack bookkeeping stops committing those partitions; (2) records fetched while flow is
-        stopped are dropped, and Faust's "seek back to committed" cannot bring them back for
-        a partition without a committed offset: the position stays past them (lost
-        messages). So: seek to committed now, and a partition without a committed offset to
-        its earliest offset (what auto_offset_reset=earliest means).
+        Seeks to the committed offsets, and a partition without one to its earliest offset
+        (what auto_offset_reset=earliest means): faust-streaming 0.15.3 resumes partitions
+        before it seeks, and cannot bring back records fetched past a partition that never
+        committed. Whatever Faust then delivers out of order, the ledger sees it
+        (`streams.offsets`). A failure is retried; if it persists the worker stops rather
+        than consume partitions it could not position; one superseded by a new rebalance
+        positions nothing (every record is discarded until that rebalance completes).
         """
         consumer: Any = self.app.consumer
-        try:
-            committed = await consumer.seek_to_committed()
-            uncommitted = [
-                TP(tp.topic, tp.partition)
-                for tp, offset in committed.items()
-                if (offset is None or offset <= 0) and not _internal_topic(tp.topic)
-            ]
-            if uncommitted:
-                earliest = await consumer.earliest_offsets(*uncommitted)
-                for tp in uncommitted:
-                    await consumer.seek(tp, earliest.get(tp) or 0)
-            await consumer.perform_seek()
-        except Exception as error:  # a new rebalance is under way; Faust seeks again
-            log.warning("seeking input partitions failed: %r", error)
-
-
-def _internal_topic(topic: str) -> bool:
-    return topic.endswith("-changelog") or "__assignor" in topic
+        faults.install(consumer, set(self.socialkpi_inputs))
+        generation = self.app.consumer_generation_id
+        for attempt in range(1, attempts + 1):
+            if self.app.consumer_generation_id != generation:
+                return {}  # superseded: the next rebalance's recovery positions them
+            try:
+                committed = await consumer.seek_to_committed()
+                positions: dict[Any, int] = {}
+                uncommitted = []
+                for tp, offset in committed.items():
+                    if tp.topic not in self.socialkpi_inputs:
+                        continue
+                    if offset is None or offset <= 0:
+                        uncommitted.append(TP(tp.topic, tp.partition))
+                    else:
+                        positions[TP(tp.topic, tp.partition)] = offset
+                if uncommitted:
+                    earliest = await consumer.earliest_offsets(*uncommitted)
+                    for tp in uncommitted:
+                        start = earliest.get(tp) or 0
+                        await consumer.seek(tp, start)
+                        positions[tp] = start
+                await consumer.perform_seek()
+                return positions
+            except Exception as error:
+                log.warning("seeking input partitions failed (try %d): %r", attempt, error)
+                await asyncio.sleep(0.5 * attempt)
+        failure = RuntimeError("cannot position the input partitions after a rebalance")
+        await self.app.crash(failure)
+        raise failure
 
 
 class KafkaTableIO:

@@ -32,6 +32,8 @@ class WorkerStats:
     last_evaluation_at: str = ""
     batch_outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     batch_dead_letters: Counter[str] = field(default_factory=Counter)
+    # input records not applied by the offset ledger: skip (re-delivered), discard (resync)
+    not_applied: Counter[str] = field(default_factory=Counter)
 
     def dead_letter(self, kind: str, reason: str) -> None:
         self.dead_letters[kind] += 1
@@ -62,6 +64,7 @@ class WorkerStats:
             "batches": self.batches,
             "outcomes": dict(self.outcomes),
             "dead_letters": dict(self.dead_letters),
+            "not_applied": dict(self.not_applied),
             "dead_letter_reasons": dict(self.dead_letter_reasons),
             "evaluations": self.evaluations,
             "last_evaluation_s": round(self.last_evaluation_s, 4),
