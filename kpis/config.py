@@ -23,7 +23,14 @@ class EngineConfig:
     max_points_per_post: int = 20_000  # beyond, new points are folded to the minute
     max_snapshots_per_post: int = 5_000  # beyond, the oldest are dropped
     max_actors_per_account: int = 200_000  # beyond, the least active are evicted at prune
+    # Live (`Engine.live`): an event up to this far ahead of the clock waits in its account's
+    # state until the clock reaches it; further ahead, or beyond the per-account cap, it is
+    # refused (`future`). Replay ignores both: events after `as_of` are never applied.
+    max_future_us: int = 24 * HOUR_US
+    max_pending_per_account: int = 10_000
 
     def __post_init__(self) -> None:
         if self.dedup_retention_us < 7 * DAY_US:
             raise ValueError("duplicate ids must be kept at least 7 days")
+        if self.max_future_us < 0 or self.max_pending_per_account < 0:
+            raise ValueError("max_future_us and max_pending_per_account must be >= 0")

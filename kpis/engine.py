@@ -15,6 +15,7 @@ from kpis.config import EngineConfig
 from kpis.daily import drop_expired_days, last_expired_day
 from kpis.details import AccountDetails, account_details
 from kpis.emit import Emitter
+from kpis.pending import Parking
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
 from kpis.timeutil import format_ts, to_us
@@ -57,12 +58,21 @@ EVALUATORS = (
 )
 PRUNERS = (actors.prune, ads.prune, content.prune, outcomes.prune, profile.prune)
 
-# Outcomes of `Engine.apply`, also the keys of `Engine.stats`.
+# Outcomes of `Engine.apply`, also the keys of `Engine.stats`. Events after `apply_until`:
+# replay, AFTER_AS_OF (never applied); live, HELD (parked until `advance` reaches them) or
+# FUTURE (beyond `max_future_us` or the per-account cap: refused, the worker dead-letters it).
 APPLIED, DUPLICATE, LATE, AFTER_AS_OF = "applied", "duplicate", "late", "after_as_of"
+HELD, FUTURE = "held", "future"
+# Also in `Engine.stats`: parked events applied by `advance` (each also counted by outcome),
+# and parked events that no longer parse (never applied).
+RELEASED, UNREADABLE = "released", "unreadable_pending"
 
 
 class Engine:
-    """Applies events into a `StateStore`; order of arrival never changes the records."""
+    """Applies events into a `StateStore`; order of arrival never changes the records.
+
+    No event is applied after `apply_until` (replay: `as_of`; live: the evaluation clock),
+    so no watermark, lateness or expiry horizon ever passes the evaluation time."""
 
     def __init__(
         self,
@@ -70,6 +80,7 @@ class Engine:
         store: StateStore | None = None,
         processing_clock: Callable[[], int] | None = None,
         apply_until: int | None = None,
+        max_future_us: int | None = None,
     ) -> None:
         self.config = config or EngineConfig()
         self.store: StateStore = store if store is not None else MemoryStore()
@@ -77,11 +88,29 @@ class Engine:
         # (replay) every id is remembered at time 0.
         self._clock = processing_clock
         self.apply_until = apply_until
+        # None: replay (events after apply_until are AFTER_AS_OF); set: live holding.
+        if max_future_us is not None and apply_until is None:
+            raise ValueError("live holding (max_future_us) needs a clock: set apply_until")
+        self.max_future_us = max_future_us
+        self._parking = Parking()
         self.stats: Counter[str] = Counter()
         self.max_event_time: int | None = None
 
+    @classmethod
+    def live(
+        cls,
+        now_us: int,
+        config: EngineConfig | None = None,
+        store: StateStore | None = None,
+        processing_clock: Callable[[], int] | None = None,
+    ) -> Engine:
+        """The worker's engine: applies up to the clock `now_us` (moved by `advance`), holds
+        events up to `config.max_future_us` ahead of it."""
+        config = config or EngineConfig()
+        return cls(config, store, processing_clock, now_us, config.max_future_us)
+
     def apply(self, event: Event) -> str:
-        """Apply one validated event; returns applied, duplicate, late or after_as_of."""
+        """Apply one validated event; returns one of the outcomes above."""
         outcome = self.apply_all((event,))
         assert outcome is not None
         return outcome
@@ -92,7 +121,7 @@ class Engine:
         The hot path of replay (blocks of ~1,000 events) and of the worker (one at a time):
         the per-event lookups are hoisted out of the loop and the stats counted in locals."""
         get_state, handlers, config, clock = self.store.get, HANDLERS, self.config, self._clock
-        apply_until = self.apply_until
+        apply_until, holding = self.apply_until, self.max_future_us is not None
         latest = self.max_event_time
         applied = late = duplicates = after = 0
         outcome: str | None = None
@@ -100,8 +129,11 @@ class Engine:
             moment = event.occurred_at  # `to_us`, with its usual case inlined
             t = round(moment.timestamp() * 1e6) if 1900 < moment.year < 2100 else to_us(moment)
             if apply_until is not None and t > apply_until:
-                after += 1
-                outcome = AFTER_AS_OF
+                if holding:
+                    outcome = self._hold(event, t)
+                else:
+                    after += 1
+                    outcome = AFTER_AS_OF
                 continue
             st = get_state(event.account_id)
             event_id = event.event_id
@@ -134,6 +166,51 @@ class Engine:
             if count:
                 stats[counted] += count
         return outcome
+
+    def _hold(self, event: Event, t: int) -> str:
+        """Live, an event after the clock: park it (HELD) or refuse it (FUTURE)."""
+        assert self.apply_until is not None and self.max_future_us is not None
+        stats = self.stats
+        if t > self.apply_until + self.max_future_us:
+            stats[FUTURE] += 1
+            return FUTURE
+        st = self.store.get(event.account_id)
+        if event.event_id in st.seen or event.event_id in st.pending:
+            stats[DUPLICATE] += 1
+            return DUPLICATE
+        if len(st.pending) >= self.config.max_pending_per_account:
+            stats[FUTURE] += 1
+            return FUTURE
+        self._parking.park(st, event.account_id, event, t)
+        stats[HELD] += 1
+        return HELD
+
+    def advance(self, now_us: int) -> int:
+        """Move the clock (`apply_until`, never backwards) to `now_us` and apply every parked
+        event it reached, in occurred_at order; returns how many were released. O(1) when
+        none is due: call it before every batch and evaluation."""
+        if self.apply_until is None or now_us > self.apply_until:
+            self.apply_until = now_us
+        due = self._parking.next_time()
+        if due is None or due > self.apply_until:
+            return 0
+        events, unreadable = self._parking.take_due(self.store, self.apply_until)
+        if unreadable:
+            self.stats[UNREADABLE] += unreadable
+        if events:
+            self.stats[RELEASED] += len(events)
+            self.apply_all(events)
+        return len(events)
+
+    def pending_count(self) -> int:
+        """Events parked now (live), for a gauge."""
+        return self._parking.count
+
+    def reindex_pending(self) -> int:
+        """Rebuild the index of parked events from the store; call it after the store's
+        accounts were rebuilt (a restart or rebalance). Returns the number parked."""
+        self._parking.reindex(self.store.accounts())
+        return self._parking.count
 
     def evaluate(self, as_of: int) -> list[KpiRecord]:
         """All KPI records of every account at `as_of`, in a stable order."""

@@ -15,6 +15,9 @@ GROWTH_FIELDS = ("connections", "followers")
 SSI_TREND_WINDOWS = (("rolling_7d", 7 * DAY_US), ("rolling_30d", 30 * DAY_US))
 SSI_RECENT_US = 32 * DAY_US
 FIRST_OF_DAY = "@first"  # longer than the longest trend window
+# Snapshots kept per field for "latest at or before as_of" when the newest is after it (the
+# worker evaluates at a clock a batch may have just passed): bounded, order-independent.
+RECENT_PER_FIELD = 8
 
 
 def _newer(known: tuple[int, object] | None, t: int, value: float) -> bool:
@@ -29,6 +32,7 @@ def _set_latest(st: AccountState, name: str, t: int, value: float, cfg: EngineCo
     if _newer(st.profile.get(name), t, value):
         st.profile[name] = (t, value)
         st.touch("profile", name)
+    _remember(st, name, t, value)
     day = day_of(t)
     if name in (*GROWTH_FIELDS, "ssi_total") and not day_expired(st, day, cfg.bucket_retention_us):
         key = (name, day)
@@ -42,6 +46,30 @@ def _set_latest(st: AccountState, name: str, t: int, value: float, cfg: EngineCo
         if known is None or t < known[0] or (t == known[0] and value > known[1]):
             st.profile_days[first_key] = (t, value)
             st.touch("profile_days", first_key)
+
+
+def _remember(st: AccountState, name: str, t: int, value: float) -> None:
+    """Keep the field's RECENT_PER_FIELD latest instants (the larger value at one instant)."""
+    recent = st.profile_recent.get(name, ())
+    if len(recent) >= RECENT_PER_FIELD and t < recent[0][0]:
+        return
+    by_time: dict[int, object] = dict(recent)
+    known = by_time.get(t)
+    if known is not None and not value > known:  # type: ignore[operator]
+        return
+    by_time[t] = value
+    st.profile_recent[name] = tuple(sorted(by_time.items())[-RECENT_PER_FIELD:])
+    st.touch("profile_recent", name)
+
+
+def _latest_at(st: AccountState, name: str, newest: tuple[int, object], as_of: int) -> object:
+    """The field's value at as_of: its newest snapshot, else the latest recent one before."""
+    if newest[0] <= as_of:
+        return newest[1]
+    for t, value in reversed(st.profile_recent.get(name, ())):
+        if t <= as_of:
+            return value
+    return None
 
 
 def on_snapshot(st: AccountState, ev: ProfileSnapshot, t: int, cfg: EngineConfig) -> bool:
@@ -68,8 +96,9 @@ def on_snapshot(st: AccountState, ev: ProfileSnapshot, t: int, cfg: EngineConfig
 
 def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     as_of = emit.as_of
-    for name, (t, value) in st.profile.items():
-        if t <= as_of:
+    for name, newest in st.profile.items():
+        value = _latest_at(st, name, newest, as_of)
+        if value is not None:
             emit(name, "latest", float(value) if name.startswith("ssi_") else value)  # type: ignore[arg-type]
     first_day, last_day = retained_day_cutoff(as_of, cfg.bucket_retention_us), day_of(as_of)
     by_time: dict[str, dict[int, float]] = {}

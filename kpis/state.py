@@ -135,6 +135,12 @@ class AccountState:
     outcomes: dict[str, tuple[int, Outcome]] = field(default_factory=dict)  # event_id -> outcome
     # (day, member id) of prospects contacted (outbound invitation or message)
     contacted: dict[tuple[int, str], int] = field(default_factory=dict)
+    # field -> its few latest (occurred_at, value), oldest first: `profile` holds only the
+    # newest, this answers "latest at or before as_of" when the newest is after it
+    profile_recent: dict[str, tuple[tuple[int, object], ...]] = field(default_factory=dict)
+    # live only: event_id -> (occurred_at, event JSON) of events ahead of the clock, applied
+    # when it reaches them (`kpis.pending`); a namespace, so the changelog keeps them
+    pending: dict[str, tuple[int, str]] = field(default_factory=dict)
     dirty: set[tuple[str, object]] | None = None
 
     def touch(self, namespace: str, key: object) -> None:

@@ -125,3 +125,27 @@ def test_ssi_total_change_uses_the_last_snapshot_at_or_before_the_window_start()
     r = run(events, as_of=AS_OF)
     # 50 - 44 = 6
     assert r.value("ssi_total_change", "rolling_7d") == 6.0
+
+
+def test_latest_is_at_or_before_as_of_even_when_newer_snapshots_are_applied() -> None:
+    """The worker may evaluate at a clock a batch has just passed: the newest snapshot is
+    after that as_of, the one before it is the answer (spec: "at or before")."""
+    from kpis import Engine
+
+    from .helpers import parse, us
+
+    engine = Engine()
+    events = [
+        profile("2026-11-19T10:00:00Z", connections=500, ssi=ssi(10, 10, 10, 10)),
+        profile("2026-11-20T11:00:00Z", connections=505),
+        profile("2026-11-20T12:00:01Z", connections=510, ssi=ssi(20, 20, 20, 20)),
+        profile("2026-11-20T12:30:00Z", connections=520),
+    ]
+    for event in reversed(parse(events)):  # arrival order does not matter
+        engine.apply(event)
+    records = {(r.kpi, r.period): r.value for r in engine.evaluate(us(AS_OF))}
+    assert records[("connections", "latest")] == 505
+    assert records[("ssi_total", "latest")] == 40.0
+    assert ("followers", "latest") not in records
+    later = {(r.kpi, r.period): r.value for r in engine.evaluate(us("2026-11-20T13:00:00Z"))}
+    assert later[("connections", "latest")] == 520 and later[("ssi_total", "latest")] == 80.0
