@@ -1,13 +1,15 @@
-"""Campaign Manager's column names, ad formats and number formats.
+"""Campaign Manager's column names and ad formats.
 
 Columns are matched by any of their aliases (case-insensitive: headers are normalized),
-as LinkedIn renames them between report kinds and over the years.
+as LinkedIn renames them between report kinds and over the years. A report without a
+required column is refused as a whole: importing it with a cost or a count of 0 would
+change its numbers silently.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
 
 DATE = ("start date (in utc)", "start date", "date (in utc)", "date", "day")
 END_DATE = ("end date (in utc)", "end date")
@@ -16,6 +18,9 @@ CREATIVE_ID = ("creative id", "ad id", "creative name", "ad name")
 FORMAT = ("ad format", "creative format", "campaign format", "campaign type", "ad type", "format")
 CURRENCY = ("currency", "currency code")
 COST = ("total spent", "amount spent", "spend", "cost", "total spent (local currency)")
+# `Total Spent (EUR)`, `Amount Spent in USD`, `Spend (€)`: the spend in a named currency.
+_SPEND_IN = re.compile(r"^(?:total spent|amount spent|spend|cost)(?:\s*\((.+)\)|\s+in\s+(.+))$")
+_SIGNS = {"€": "EUR", "£": "GBP"}  # `$` and `¥` name several currencies
 COUNTS = {
     "impressions": ("impressions",),
     "clicks": ("clicks",),
@@ -61,35 +66,67 @@ def ad_format(value: str, default: str) -> str | None:
     return FORMATS.get(" ".join(value.lower().split()))
 
 
-def count(text: str) -> int | None:
-    """`1,234` / `1 234` / `` / `-` -> int (empty is 0)."""
-    cleaned = re.sub(r"[\s,.\u00a0\u202f']", "", text)
-    if cleaned in ("", "-"):
-        return 0
-    return int(cleaned) if cleaned.isdigit() else None
+class ColumnError(ValueError):
+    """A required column is missing, or the spend column is ambiguous."""
 
 
-def money(text: str) -> str | None:
-    """A spend cell as an exact decimal string: currency signs and codes dropped; with both
-    `,` and `.`, the last one is the decimal point; a lone `,` followed by other than three
-    digits is one too (`12,30` -> 12.30, `1,234` -> 1234)."""
-    cleaned = re.sub(r"[^0-9.,\-]", "", text)
-    if cleaned in ("", "-"):
-        return "0"
-    if "," in cleaned and "." in cleaned:
-        decimal_mark = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
-    elif "," in cleaned:
-        decimal_mark = "," if len(cleaned) - cleaned.rfind(",") - 1 != 3 else ""
-    else:
-        decimal_mark = "."
-    thousands = {",", "."} - {decimal_mark}
-    digits = "".join(ch for ch in cleaned if ch not in thousands).replace(",", ".")
-    try:
-        value = Decimal(digits)
-    except InvalidOperation:
-        return None
-    if value < 0 or not value.is_finite():
-        return None
-    if value.as_tuple().exponent < -9:  # type: ignore[operator]
-        value = value.quantize(Decimal("1e-9"))
-    return format(value, "f")
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The columns of one report, by normalized header name."""
+
+    cost: str
+    cost_currency: str | None  # from a `Total Spent (EUR)` header
+    counts: dict[str, str]  # event field -> column present
+
+    @property
+    def numeric(self) -> tuple[str, ...]:
+        return (self.cost, *self.counts.values())
+
+
+def columns(header: list[str], labels: dict[str, str] | None = None) -> Columns:
+    """The report's spend and count columns; `ColumnError` naming what is missing (columns
+    shown as `labels` writes them)."""
+    names = set(header)
+    counts = {
+        f: next(n for n in aliases if n in names)
+        for f, aliases in COUNTS.items()
+        if any(n in names for n in aliases)
+    }
+    missing = [
+        label
+        for label, aliases in (("Start Date", DATE), ("Campaign ID", CAMPAIGN_ID))
+        if not names.intersection(aliases)
+    ]
+    missing += [n.title() for n in ("impressions", "clicks") if n not in counts]
+    spend = _spend(header, labels or {})
+    if spend is None:
+        missing.append("Total Spent (or Amount Spent, Spend, Cost, Total Spent (EUR), ...)")
+    if missing:
+        raise ColumnError(f"required column not found: {'; '.join(missing)}")
+    assert spend is not None
+    return Columns(spend[0], spend[1], counts)
+
+
+def _spend(header: list[str], labels: dict[str, str]) -> tuple[str, str | None] | None:
+    """(column, its currency): the first plain spend column, else the one in a currency."""
+    for name in COST:
+        if name in header:
+            return name, None
+    found = {
+        name: _currency_of(m.group(1) or m.group(2))
+        for name in header
+        if (m := _SPEND_IN.match(name))
+    }
+    if len(set(found.values())) > 1:
+        raise ColumnError(
+            "several spend columns in different currencies "
+            f"({', '.join(labels.get(n, n) for n in found)}): keep one"
+        )
+    return next(iter(found.items()), None)
+
+
+def _currency_of(text: str) -> str | None:
+    text = text.strip()
+    if re.fullmatch(r"[a-z]{3}", text):
+        return text.upper()
+    return _SIGNS.get(text)

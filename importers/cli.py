@@ -1,8 +1,10 @@
 """The importer commands of `socialkpi`: `import linkedin-export`, `import campaign-manager`,
 `ingest-http` and `generate` (reference: docs/importers.md).
 
-Problems go to stderr as `FILE:LINE: reason`, then a summary; the exit code is 0, or 1 with
-`--strict` when a row could not be mapped (the mapped ones are written either way).
+Problems go to stderr as `FILE:LINE: reason`, then a summary. Exit code: 0; 1 when an input
+file yielded no event (a file that fails entirely must not pass unnoticed) or, with
+`--strict`, when a row could not be mapped (the mapped events are written either way); 2
+for a usage error (missing file, no destination, unreachable broker).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def _run_import(
     events = unique_in_time_order(collect(summary), summary)
     written = _run(write_all(writer, events))
     sys.stderr.write(summary.text(command, written, writer.description))
-    return 1 if args.strict and summary.problems else 0
+    return 1 if summary.empty_sources or (args.strict and summary.problems) else 0
 
 
 def _cmd_linkedin(args: argparse.Namespace) -> int:
@@ -93,13 +95,28 @@ def _cmd_campaign_manager(args: argparse.Namespace) -> int:
         generated = parse_datetime(args.generated_at)
         if generated is None:
             raise ValueError("--generated-at: not a date and time")
-    options = ReportOptions(args.account, args.currency, args.format, generated)
+    options = ReportOptions(args.account, args.currency, args.format, generated, args.decimal_mark)
+    _check_inputs(args.reports)
 
     def collect(summary: ImportSummary) -> list[Encoded]:
         progress = Progress()
         return [e for p in args.reports for e in import_report(p, options, summary, progress)]
 
     return _run_import(args, "import campaign-manager", collect)
+
+
+def _check_inputs(paths: list[str]) -> None:
+    """Every input readable before anything is written: one line naming what is missing."""
+    from importers.events import InputError, check_input
+
+    problems = []
+    for path in paths:
+        try:
+            check_input(path)
+        except InputError as error:
+            problems.append(str(error))
+    if problems:
+        raise InputError("; ".join(problems))
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -213,6 +230,11 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         default="sponsored_content",
         choices=get_args(AdFormat),
         help="ad format when the report has no type or format column (contract value, e.g. video)",
+    )
+    cm.add_argument(
+        "--decimal-mark",
+        choices=(".", ","),
+        help="decimal mark of the report's numbers (default: as its numbers show it)",
     )
     cm.add_argument(
         "--generated-at",

@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
@@ -96,6 +97,34 @@ def encode_line(line: bytes) -> Encoded:
     return Encoded(parsed.event_id, parsed.account_id, parsed.type, to_us(parsed.occurred_at), line)
 
 
+class InputError(ValueError):
+    """An input file that cannot be read at all (missing, a directory, no permission)."""
+
+
+def read_input(path: str | Path) -> bytes:
+    """The file's bytes; `InputError` as one line saying what is wrong with which path."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise _input_error(path, error) from None
+
+
+def check_input(path: str | Path) -> None:
+    """`InputError` now if `read_input` would fail later (before anything is written)."""
+    try:
+        Path(path).open("rb").close()
+    except OSError as error:
+        raise _input_error(path, error) from None
+
+
+def _input_error(path: str | Path, error: OSError) -> InputError:
+    if isinstance(error, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(error, IsADirectoryError):
+        return InputError(f"{path}: a directory, not a file")
+    return InputError(f"{path}: cannot read ({error.strerror or error})")
+
+
 @dataclass(slots=True)
 class ImportSummary:
     """What was read, mapped and skipped; problems are `FILE:LINE: reason` lines."""
@@ -105,8 +134,17 @@ class ImportSummary:
     ignored: Counter[str] = field(default_factory=Counter)  # rows skipped on purpose
     inferred: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    yielded: Counter[str] = field(default_factory=Counter)  # events per input file
     duplicates: int = 0  # same event_id produced twice in this run (kept once)
     errors: TextIO | None = None  # where problems are echoed as they happen
+
+    def source(self, name: str) -> None:
+        """Register an input file: one that yields no event makes the command fail."""
+        self.yielded[name] += 0
+
+    @property
+    def empty_sources(self) -> list[str]:
+        return sorted(name for name, events in self.yielded.items() if events == 0)
 
     def problem(self, where: str, line: int | None, reason: str) -> None:
         text = f"{where}:{line}: {reason}" if line is not None else f"{where}: {reason}"
@@ -127,4 +165,5 @@ class ImportSummary:
         if self.inferred:
             lines.append(f"  inferred: {show(self.inferred)}")
         lines.append(f"  wrote {written} events to {destination}")
+        lines += [f"  no event from {name}" for name in self.empty_sources]
         return "\n".join(lines) + "\n"

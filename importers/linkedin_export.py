@@ -97,7 +97,11 @@ class ExportMapper:
         for file in archive.files(stem):
             try:
                 table = read_table(
-                    file.name, file.data, lambda h: required <= set(h), progress=self.progress
+                    file.name,
+                    file.data,
+                    lambda h: required <= set(h),
+                    progress=self.progress,
+                    expected="the columns " + ", ".join(sorted(required)),
                 )
                 for row in table.rows:
                     self.summary.read[file.name] += 1

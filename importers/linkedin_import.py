@@ -47,6 +47,8 @@ def import_export(
             raise ValueError("--profile-url: not a LinkedIn profile URL")
     mapper = ExportMapper(account, summary, owner, progress or Progress(enabled=False))
     later = mapper.map_archive(Archive(path))
+    summary.source(later.archive.name)  # an archive that yields nothing fails the command
+    summary.yielded[later.archive.name] += len(later.events)
     if previous is None:
         return later.events
     earlier = mapper.map_archive(Archive(previous))

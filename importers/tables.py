@@ -1,6 +1,6 @@
-"""CSV files as the exports ship them: a byte-order mark, UTF-16 from Campaign Manager, a
-"Notes:" preamble or a report header block before the column header row, headers in any
-case, quoted fields spanning lines.
+"""CSV files as the exports ship them: a byte-order mark, UTF-16 from Campaign Manager (with
+or without a byte-order mark), a "Notes:" preamble or a report header block before the
+column header row, headers in any case, quoted fields spanning lines.
 
 Each data row comes with the physical line where it starts, so a problem is reported as
 `FILE:LINE: reason`. Values are never echoed into reasons: they may be message contents.
@@ -22,14 +22,46 @@ class TableError(ValueError):
     """The file cannot be read as a table at all (encoding, no header row)."""
 
 
-def decode(raw: bytes) -> str:
-    """UTF-16 with its BOM (Campaign Manager), else UTF-8 with or without a BOM."""
+def decode(raw: bytes) -> tuple[str, str]:
+    """(text, encoding name): UTF-16 with its BOM (Campaign Manager), UTF-16 without one
+    (told by its NUL bytes), else UTF-8 with or without a BOM. The name goes into errors:
+    a file read in the wrong encoding shows no header, and the user must know why."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
+        return _decode(raw, "utf-16", "UTF-16")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return _decode(raw, "utf-8-sig", "UTF-8 (with BOM)")
+    bomless = _utf16_without_bom(raw)
+    if bomless is not None:
+        return _decode(raw, bomless.lower(), f"{bomless} without BOM")
+    return _decode(raw, "utf-8", "UTF-8")
+
+
+def _decode(raw: bytes, codec: str, name: str) -> tuple[str, str]:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TableError("not UTF-8 or UTF-16 text") from None
+        return raw.decode(codec), name
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].decode(codec, errors="replace").count("\n") + 1
+        also = ", and no UTF-16 byte-order mark or NUL bytes" if codec == "utf-8" else ""
+        raise TableError(
+            f"not {name} text: invalid bytes near line {line}{also}; "
+            "save it as UTF-8, e.g. Excel's 'CSV UTF-8'"
+        ) from None
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16LE/BE when NUL bytes fill one half of the byte pairs (ASCII-heavy text in
+    UTF-16); UTF-8 text has none."""
+    sample = raw[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    even = sample[0 : pairs * 2 : 2].count(0)
+    odd = sample[1 : pairs * 2 : 2].count(0)
+    if odd >= 0.3 * pairs and even <= 0.05 * pairs:
+        return "UTF-16LE"
+    if even >= 0.3 * pairs and odd <= 0.05 * pairs:
+        return "UTF-16BE"
+    return None
 
 
 def normalize(header: str) -> str:
@@ -56,12 +88,19 @@ class Row:
 
 @dataclass(slots=True)
 class Table:
-    """The rows after the header, and the lines before it (a report's header block)."""
+    """The rows after the header, the lines before it (a report's header block), the
+    header as written (`labels`, by normalized name: errors name columns as the file does)
+    and the encoding it was read in."""
 
     name: str
     preamble: list[list[str]]
     header: list[str]
     rows: Iterator[Row]
+    labels: dict[str, str]
+    encoding: str
+
+    def label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
 
 def read_table(
@@ -70,10 +109,11 @@ def read_table(
     is_header: Callable[[Sequence[str]], bool],
     delimiters: str = ",",
     progress: Progress | None = None,
+    expected: str = "the expected columns",
 ) -> Table:
     """Find the header row (the first row `is_header` accepts, on normalized cells) and
     iterate the rows under it; raises `TableError` when there is none."""
-    text = decode(raw)
+    text, encoding = decode(raw)
     delimiter = _delimiter(text, delimiters)
     stream = io.StringIO(text, newline="")
     reader = csv.reader(stream, delimiter=delimiter)
@@ -84,9 +124,11 @@ def read_table(
             break
         preamble.append(cells)
     else:
-        raise TableError("no header row with the expected columns")
+        raise TableError(f"no header row with {expected} (read as {encoding})")
     progress = progress or Progress(enabled=False)
-    return Table(name, preamble, header, _rows(reader, stream, header, progress, name, len(text)))
+    rows = _rows(reader, stream, header, progress, name, len(text))
+    labels = {normalize(cell): " ".join(cell.replace("\ufeff", "").split()) for cell in cells}
+    return Table(name, preamble, header, rows, labels, encoding)
 
 
 def _rows(
