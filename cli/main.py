@@ -7,16 +7,30 @@ import json
 import sys
 
 from cli.progress import Progress
-from cli.replay import replay, write_summary, write_table
+from cli.replay import ReplayInputError, replay, write_summary, write_table
 from cli.worker_cmd import add_worker_parser
 from importers.cli import add_import_parsers
-from kpis.timeutil import parse_ts
+from kpis.timeutil import parse_ts, to_us
+from models.events import EARLIEST, END
 from sinks.show import add_show_parser
 
 
+def _as_of(text: str | None) -> int | None:
+    if text is None:
+        return None
+    as_of = parse_ts(text)
+    if not to_us(EARLIEST) <= as_of < to_us(END):
+        raise ValueError(f"--as-of {text}: must be from 2000-01-01 and before 2100-01-01 (UTC)")
+    return as_of
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
-    as_of = parse_ts(args.as_of) if args.as_of else None
-    records, summary, engine = replay(args.files, as_of=as_of, progress=Progress())
+    as_of = _as_of(args.as_of)
+    try:
+        records, summary, engine = replay(args.files, as_of=as_of, progress=Progress())
+    except ReplayInputError as error:
+        print(f"socialkpi replay: {error}", file=sys.stderr)
+        return 2
     out = sys.stdout
     if args.format == "table":
         write_table(out, records)

@@ -10,6 +10,8 @@ import gzip
 import io
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
@@ -17,6 +19,7 @@ from pydantic import ValidationError
 
 from cli.progress import Progress
 from kpis import Engine, EngineConfig
+from kpis.timeutil import format_ts
 from models import MAX_EVENT_BYTES, EventRejected, parse_event
 from models.events import Event
 from models.parse import fast_validator
@@ -25,6 +28,14 @@ from models.records import KpiRecord
 PRUNE_EVERY = 250_000
 READ_BLOCK = 1 << 18  # bytes of lines validated, then applied, at once (~1,000 lines)
 PROGRESS_EVERY = 65_536  # lines
+
+
+class ReplayInputError(Exception):
+    """An input file that cannot be read: one line for the user, no traceback."""
+
+
+def wall_clock_us() -> int:
+    return time.time_ns() // 1000
 
 
 @dataclass(slots=True)
@@ -37,6 +48,16 @@ class ReplaySummary:
     def reject(self, kind: str) -> None:
         self.rejected += 1
         self.rejected_by_kind[kind] = self.rejected_by_kind.get(kind, 0) + 1
+
+
+def _check_readable(paths: list[str]) -> None:
+    """Refuse a missing or unreadable file before any work (not after hours of the others)."""
+    for path in paths:
+        if path != "-":
+            try:
+                open(path, "rb").close()  # a probe
+            except OSError as error:
+                raise ReplayInputError(f"cannot read {path}: {error.strerror}") from None
 
 
 def _open(path: str) -> tuple[BinaryIO, int]:
@@ -56,10 +77,13 @@ def replay(
     config: EngineConfig | None = None,
     errors: TextIO | None = None,
     progress: Progress | None = None,
+    clock: Callable[[], int] = wall_clock_us,
 ) -> tuple[list[KpiRecord], ReplaySummary, Engine]:
-    """Apply every valid line; evaluate at `as_of` (default: the latest valid event time)."""
+    """Apply every valid line; evaluate at `as_of` (default: the latest valid event time).
+    Raises `ReplayInputError` for a file that cannot be read."""
     errors = errors or sys.stderr
     progress = progress or Progress(enabled=False)
+    _check_readable(paths)
     engine = Engine(config=config, apply_until=as_of)
     summary = ReplaySummary()
     # The engine's state is millions of small acyclic containers: the cyclic collector only
@@ -69,6 +93,11 @@ def replay(
     try:
         _apply_lines(paths, progress, engine, summary, errors)
         evaluation_time = as_of if as_of is not None else engine.max_event_time
+        if as_of is None and evaluation_time is not None and evaluation_time > clock():
+            errors.write(
+                f"replay: warning: the default --as-of (latest event time,"
+                f" {format_ts(evaluation_time)}) is after the wall clock; pass --as-of\n"
+            )
         records = [] if evaluation_time is None else engine.evaluate(evaluation_time)
     finally:
         if gc_was_enabled:
@@ -97,7 +126,7 @@ def _apply_lines(
         raw = getattr(stream, "fileobj", stream)
         first = next_progress = 1
         try:
-            while block := stream.readlines(READ_BLOCK):
+            while block := _read_block(stream, path):
                 for number, line in enumerate(block, first):
                     try:
                         event = validate(line) if len(line) <= max_bytes else None
@@ -136,6 +165,15 @@ def _apply_lines(
                 stream.close()
     summary.valid += valid
     summary.lines += valid + rejected_lines
+
+
+def _read_block(stream: BinaryIO, path: str) -> list[bytes]:
+    """The next lines; a read error (a corrupt or truncated .gz, an I/O error) names the file."""
+    try:
+        return stream.readlines(READ_BLOCK)
+    except (OSError, EOFError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise ReplayInputError(f"cannot read {path}: {reason}") from None
 
 
 def write_summary(out: TextIO, summary: ReplaySummary, engine: Engine, records: int) -> None:

@@ -204,3 +204,63 @@ def test_installed_console_script_end_to_end(tmp_path: Path) -> None:
     assert "-:5: rejected:" in stderr
     records = _records(done.stdout.decode())
     assert _value(records, "messages_sent", "day:2026-11-20") == 1
+
+
+def test_a_line_dated_9999_is_rejected_and_every_other_account_prints(
+    tmp_path: Path, capsys
+) -> None:
+    """Issue 12: one valid-looking line dated 9999 used to end replay with `year 10000 is
+    out of range` and no record at all."""
+    other = sent("i9", "2026-11-20T09:00:00Z", account="rep-2")
+    far = sent("i8", "9999-12-31T23:59:59Z", account="rep-3")
+    path = _write(tmp_path / "events.jsonl", _lines([*VALID[:2], far, *VALID[2:], other]))
+    code, out, err = _replay(capsys, path)
+    assert code == 0
+    assert f"{path}:3: rejected: occurred_at: implausible time" in err
+    assert "implausible_time=1" in err and "Traceback" not in err
+    records = _records(out)
+    assert {r["account_id"] for r in records} == {"rep-1", "rep-2"}
+    assert {r["as_of"] for r in records} == {"2026-11-20T12:00:00Z"}
+    assert _value(records, "invitations_sent", "day:2026-11-19") == 2
+
+
+def test_a_missing_file_is_one_line_and_exit_2(tmp_path: Path, capsys) -> None:
+    present = _write(tmp_path / "events.jsonl", _lines(VALID))
+    missing = str(tmp_path / "missing.jsonl")
+    for argv in ([missing], [present, missing]):  # refused before any work
+        code, out, err = _replay(capsys, *argv)
+        assert (code, out) == (2, "")
+        assert err == f"socialkpi replay: cannot read {missing}: No such file or directory\n"
+
+
+def test_a_corrupt_gzip_names_the_file(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(line.encode() + b"\n" for line in _lines(VALID)))[:30])
+    code, out, err = _replay(capsys, str(path))
+    assert code == 2 and out == ""
+    assert err.startswith(f"socialkpi replay: cannot read {path}: ") and err.count("\n") == 1
+
+
+def test_warns_when_the_default_as_of_is_after_the_wall_clock(tmp_path: Path) -> None:
+    from cli.replay import replay
+    from kpis.timeutil import parse_ts
+
+    path = _write(tmp_path / "events.jsonl", _lines(VALID))
+    for now, warned in (("2026-11-20T11:59:59Z", True), ("2026-11-20T12:00:00Z", False)):
+        errors = io.StringIO()
+        replay([path], errors=errors, clock=lambda now=now: parse_ts(now))
+        lines = [line for line in errors.getvalue().splitlines() if "warning" in line]
+        assert len(lines) == (1 if warned else 0)
+        if warned:
+            assert "2026-11-20T12:00:00Z" in lines[0] and "--as-of" in lines[0]
+    errors = io.StringIO()
+    replay([path], as_of=parse_ts("2026-11-20T12:00:00Z"), errors=errors, clock=lambda: 0)
+    assert "warning" not in errors.getvalue()  # an explicit --as-of is the user's choice
+
+
+def test_as_of_out_of_the_plausible_range_is_a_message(tmp_path: Path, capsys) -> None:
+    path = _write(tmp_path / "events.jsonl", _lines(VALID))
+    for as_of in ("9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z", "2100-01-01T00:00:00Z"):
+        code, out, err = _replay(capsys, path, "--as-of", as_of)
+        assert (code, out) == (2, "")
+        assert err.startswith("socialkpi: --as-of") and "Traceback" not in err
