@@ -67,8 +67,10 @@ def _run_import(
 
 
 def _cmd_linkedin(args: argparse.Namespace) -> int:
+    from importers.derived_ids import derived_key
     from importers.linkedin_import import import_export
 
+    key = derived_key()  # no key, no import: ids derived from people must not be reversible
     exported_on = date.fromisoformat(args.exported_on) if args.exported_on else None
 
     def collect(summary: ImportSummary) -> list[Encoded]:
@@ -76,6 +78,7 @@ def _cmd_linkedin(args: argparse.Namespace) -> int:
             args.path,
             args.account,
             summary,
+            key=key,
             previous=args.previous,
             profile_url=args.profile_url,
             exported_on=exported_on,

@@ -20,7 +20,8 @@ from urllib.parse import unquote
 
 from cli.progress import Progress
 from importers.dates import day_start_us, parse_date, parse_datetime, rfc3339
-from importers.events import Encoded, ImportSummary, encode, invitation_id, member_id, stable_id
+from importers.derived_ids import invitation_id
+from importers.events import Encoded, ImportSummary, encode, member_id, stable_id
 from importers.linkedin_archive import Archive, ArchiveFile
 from importers.linkedin_messages import MessageMapper, owner_from_threads
 from importers.tables import Row, TableError, read_table
@@ -56,12 +57,19 @@ class ArchiveEvents:
 
 
 class ExportMapper:
-    """Maps the four files of one archive; `owner` (a member id) decides message direction."""
+    """Maps the four files of one archive; `owner` (a member id) decides message direction;
+    `key` (the pseudonym key) keys every id derived from a member."""
 
     def __init__(
-        self, account: str, summary: ImportSummary, owner: str | None, progress: Progress
+        self,
+        account: str,
+        summary: ImportSummary,
+        owner: str | None,
+        progress: Progress,
+        key: bytes,
     ) -> None:
         self.account = account
+        self.key = key
         self.summary = summary
         self.owner = owner
         self.explicit_owner = owner is not None
@@ -78,7 +86,7 @@ class ExportMapper:
         rows = list(self._rows(archive, "messages", required))
         if not self.explicit_owner and not out.owner_votes:
             self.owner = owner_from_threads([row for _f, row in rows]) or self.owner
-        messages = MessageMapper(self.account, self.owner)
+        messages = MessageMapper(self.account, self.owner, self.key)
         for file, row in rows:
             result = messages.map(row)
             if result is None:
@@ -157,7 +165,7 @@ class ExportMapper:
         day = parse_date(row.get("connected on"))
         if day is None:
             return self.summary.problem(file.name, row.line, "Connected On: not a date")
-        inv = invitation_id(self.account, member)
+        inv = invitation_id(self.account, member, key=self.key)
         at = day_start_us(day)
         if self._emit(file, row, out, "invitation.accepted", at, key=(inv,), invitation_id=inv):
             out.connected.add(member)
@@ -182,7 +190,7 @@ class ExportMapper:
         sent = parse_datetime(row.get("sent at"))
         if sent is None:
             return self.summary.problem(file.name, row.line, "Sent At: not a date and time")
-        inv = invitation_id(self.account, member)
+        inv = invitation_id(self.account, member, key=self.key)
         fields = {"invitation_id": inv, "invitee_id": member, "direction": direction}
         if self._emit(file, row, out, "invitation.sent", sent, key=(inv, sent), **fields):
             out.pending[inv] = Pending(inv, member, direction, sent)

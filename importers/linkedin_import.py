@@ -33,19 +33,21 @@ def import_export(
     account: str,
     summary: ImportSummary,
     *,
+    key: bytes,
     previous: str | Path | None = None,
     profile_url: str | None = None,
     exported_on: date | None = None,
     with_previous: bool = False,
     progress: Progress | None = None,
 ) -> list[Encoded]:
-    """The archive's events; with `previous`, only those it adds, plus inferred changes."""
+    """The archive's events; with `previous`, only those it adds, plus inferred changes.
+    `key` is the pseudonym key: invitation, conversation and message ids are keyed hashes."""
     owner = None
     if profile_url:
         owner = member_id(profile_url)
         if owner is None:
             raise ValueError("--profile-url: not a LinkedIn profile URL")
-    mapper = ExportMapper(account, summary, owner, progress or Progress(enabled=False))
+    mapper = ExportMapper(account, summary, owner, progress or Progress(enabled=False), key)
     later = mapper.map_archive(Archive(path))
     summary.source(later.archive.name)  # an archive that yields nothing fails the command
     summary.yielded[later.archive.name] += len(later.events)

@@ -7,6 +7,8 @@ never read).
 - Conversation: a 1:1 thread is keyed by the counterpart member (as webhooks key it), a
   group thread by its `CONVERSATION ID`.
 - Message id: (thread, sender, time, n-th such row), as the archive has no message ids.
+- Conversation and message ids are keyed hashes (`importers.derived_ids`): built from
+  member slugs, they must not be reversible by trying names.
 - Drafts (`FOLDER` DRAFT, or `IS MESSAGE DRAFT` yes) are skipped.
 """
 
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from importers.dates import parse_datetime
-from importers.events import conversation_id, member_id, stable_id
+from importers.derived_ids import conversation_id, derived_id
+from importers.events import member_id
 from importers.tables import Row
 
 NO_OWNER = "cannot tell the direction: the archive owner's profile URL is unknown (--profile-url)"
@@ -33,9 +36,10 @@ class Message:
 
 
 class MessageMapper:
-    def __init__(self, account: str, owner: str | None) -> None:
+    def __init__(self, account: str, owner: str | None, key: bytes) -> None:
         self.account = account
         self.owner = owner
+        self.key = key
         self._seen: Counter[tuple[str, str, int]] = Counter()
 
     def map(self, row: Row) -> Message | str | None:
@@ -55,8 +59,9 @@ class MessageMapper:
         key = counterpart if len(others) == 1 or not thread else f"thread:{thread}"
         self._seen[(thread, sender, at)] += 1
         n = self._seen[(thread, sender, at)]
-        message_id = stable_id("msg", self.account, thread, sender, at, n)
-        fields = {"conversation_id": conversation_id(self.account, key), "message_id": message_id}
+        message_id = derived_id("msg", self.account, thread, sender, str(at), str(n), key=self.key)
+        conversation = conversation_id(self.account, key, key=self.key)
+        fields = {"conversation_id": conversation, "message_id": message_id}
         if outbound:
             return Message(
                 "message.sent", at, (message_id,), fields | {"recipient_id": counterpart}

@@ -13,12 +13,15 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from cli.replay import replay
-from importers.events import conversation_id, invitation_id
+from importers.derived_ids import conversation_id, invitation_id
 from kpis.timeutil import parse_ts
 from models.records import KpiRecord
 from streams.settings import DEFAULT_TOPICS, WorkerSettings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# The pseudonym key of the importer tests (SOCIALKPI_PSEUDONYM_KEY: hex of bytes 0..31).
+TEST_KEY = bytes(range(32))
+TEST_KEY_TEXT = TEST_KEY.hex()
 
 
 def zip_dir(directory: Path, target: Path) -> Path:
@@ -33,11 +36,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def readable(events: list[dict[str, Any]], account: str, members: list[str]) -> list[tuple]:
+def readable(
+    events: list[dict[str, Any]], account: str, members: list[str], key: bytes = TEST_KEY
+) -> list[tuple]:
     """(type, occurred_at, payload) with derived ids shown as `inv:<member>` /
-    `conv:<member>`; envelope fields and message ids (checked apart) left out."""
-    names = {invitation_id(account, m): f"inv:{m}" for m in members}
-    names |= {conversation_id(account, m): f"conv:{m}" for m in members}
+    `conv:<member>` (keyed with `key`); envelope fields and message ids (checked apart)
+    left out."""
+    names = {invitation_id(account, m, key=key): f"inv:{m}" for m in members}
+    names |= {conversation_id(account, m, key=key): f"conv:{m}" for m in members}
     skip = {"event_id", "type", "occurred_at", "account_id", "source", "message_id"}
     out = []
     for event in events:

@@ -13,10 +13,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from importer_kit import FIXTURES, read_jsonl, readable, records, values, zip_dir
+from importer_kit import (
+    FIXTURES,
+    TEST_KEY,
+    TEST_KEY_TEXT,
+    read_jsonl,
+    readable,
+    records,
+    values,
+    zip_dir,
+)
 
 from cli.main import main
-from importers.events import invitation_id
+from importers.derived_ids import invitation_id
 
 ACCOUNT = "rep-ana"
 EXPORTS = FIXTURES / "linkedin_export"
@@ -102,6 +111,11 @@ LATER_PROBLEMS = [
     "not a profile URL",
     "Basic_LinkedInDataExport_11-10-2026/Connections.csv:7: URL: missing or not a profile URL",
 ]
+
+
+@pytest.fixture(autouse=True)
+def pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALKPI_PSEUDONYM_KEY", TEST_KEY_TEXT)
 
 
 @pytest.fixture
@@ -273,7 +287,10 @@ def test_owner_from_messages_alone_or_from_profile_url(tmp_path: Path, capsys) -
 
 def test_ids_are_pinned() -> None:
     """A derivation change would make a re-import after an upgrade count everything twice."""
-    assert invitation_id("rep-ana", "felix-fictive-demo-04") == "inv-0e94a84d53d9a052b0edf8fa"
+    assert (
+        invitation_id("rep-ana", "felix-fictive-demo-04", key=TEST_KEY)
+        == "inv-195542f1330ba57a7fad2f31"
+    )
 
 
 def test_bad_paths_are_messages(tmp_path: Path, capsys, monkeypatch) -> None:
