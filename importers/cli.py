@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Callable, Coroutine
@@ -123,30 +122,9 @@ def _check_inputs(paths: list[str]) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
+    from importers.ingest_main import serve
 
-    from importers.http_ingest import IngestServer, run
-    from importers.settings import IngestSettings
-    from importers.webhooks import load_mappings
-    from importers.writer import choose_destination
-
-    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    try:
-        settings = IngestSettings(**overrides)  # the token comes from the environment
-    except ValidationError as error:
-        first = error.errors(include_url=False, include_input=False)[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ValueError(f"SOCIALKPI_INGEST_{field.upper()}: {first['msg']}") from None
-    mappings = load_mappings(args.vendors or settings.vendor_dir)
-    writer = choose_destination(args.output, args.kafka, append=True)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("socialkpi.ingest").info(
-        "vendors: %s; writing to %s", ", ".join(sorted(mappings)), writer.description
-    )
-    run(IngestServer(settings, writer, mappings))
-    return 0
+    return serve(args)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -251,6 +229,11 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     http.add_argument("--host", help="listen address (SOCIALKPI_INGEST_HOST, 127.0.0.1)")
     http.add_argument("--port", type=int, help="listen port (SOCIALKPI_INGEST_PORT, 8088)")
     http.add_argument("--vendors", metavar="DIR", help="extra vendor mappings (*.json)")
+    http.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        help="SOCIALKPI_LOG_LEVEL, info; tracebacks only with debug",
+    )
     _destination(http)
     http.set_defaults(func=_cmd_ingest)
 

@@ -1,69 +1,42 @@
 """`socialkpi ingest-http`: contract events from collectors and vendor webhooks over HTTP.
 
 - `POST /v1/events`: a JSON array, one JSON object, or JSON lines of contract events.
-- `POST /v1/webhooks/{vendor}[?account=ID]`: one vendor payload (or an array of them),
-  mapped by `importers.webhooks`.
+- `POST /v1/webhooks/{vendor}[?account=ID]`: vendor payloads (same framing), mapped by
+  `importers.webhooks`.
 - `GET /healthz`: liveness, no token.
 
 Every other request needs the token (`Authorization: Bearer TOKEN` or `?token=TOKEN`),
-else 401; a body above the limit gets 413 before it is read. An accepted event is on Kafka
-(acknowledged by all in-sync replicas) before the 2xx; when Kafka fails the answer is 503
-and nothing counts as accepted (a retry is safe: ids are deterministic). Input that maps to
-no event gets 4xx and a dead letter in the worker's format (`streams/dead_letters.py`),
-with message-like fields of webhook payloads redacted. The access log shows method, path
-and status, never the query string (it may hold the token) nor bodies.
+else 401; a body above the limit gets 413 before it is read. Items are judged one by one
+(`importers.ingest_batch`: the answer says which were accepted); no input ever gets a 5xx.
+An accepted event is on Kafka (acknowledged by all in-sync replicas) before the answer;
+when Kafka fails (or is not reached yet) the answer is 503 and nothing counts as accepted
+(a retry is safe: ids are deterministic). The access log shows method, path and status,
+never the query string (it may hold the token) nor bodies. Reference: docs/importers.md.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
 import logging
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiokafka.errors import KafkaError
 
-from importers.events import Encoded, encode, encode_line
+from importers.ingest_batch import Batch
+from importers.ingest_judge import RequestError, judge_events, judge_webhooks, unknown_vendor
+from importers.ingest_kafka import connect
 from importers.settings import IngestSettings
-from importers.webhooks import Unmappable, VendorMapping, map_payload, redact
+from importers.webhooks import VendorMapping
 from importers.writer import EventWriter
-from models import EventRejected
-from streams.dead_letters import dead_letter_document
+from models.rejects import RejectKind
 
-APP_ID = "socialkpi-ingest-http"
 log = logging.getLogger("socialkpi.ingest")
-
-
-@dataclass(frozen=True, slots=True)
-class _Origin:
-    """What `dead_letter_document` reads from a Kafka message, for an HTTP request."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    partition: int | None = None
-    offset: int | None = None
-
-
-@dataclass(slots=True)
-class _Batch:
-    events: list[Encoded] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    dead: list[tuple[bytes | None, bytes]] = field(default_factory=list)
-    ignored: int = 0
-
-    def reject(self, index: int, reason: str, kind: str, origin: _Origin, redacted: bool) -> None:
-        self.rejected.append({"index": index, "reason": reason})
-        key, value = dead_letter_document(origin, reason, kind, APP_ID, time.time_ns() // 1000)
-        if redacted:
-            document = json.loads(value)
-            document["redacted"] = True
-            value = json.dumps(document, separators=(",", ":")).encode()
-        self.dead.append((key, value))
+THREAD_BYTES = 256 * 1024  # larger bodies are judged in a thread, off the event loop
+Judged = Batch | RequestError
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -75,12 +48,19 @@ class AccessLogger(AbstractAccessLogger):
 
 class IngestServer:
     def __init__(
-        self, settings: IngestSettings, writer: EventWriter, mappings: dict[str, VendorMapping]
+        self,
+        settings: IngestSettings,
+        writer: EventWriter,
+        mappings: dict[str, VendorMapping],
+        key: bytes,
     ) -> None:
         self.settings = settings
         self.writer = writer
         self.mappings = mappings
+        self._key = key  # the pseudonym key: webhook ids derived from members are keyed
         self._token = settings.token.get_secret_value().encode()
+        self._ready = asyncio.Event()
+        self._connecting: asyncio.Task[None] | None = None
 
     def app(self) -> web.Application:
         app = web.Application(
@@ -89,13 +69,40 @@ class IngestServer:
         app.router.add_get("/healthz", self._health)
         app.router.add_post("/v1/events", self._events)
         app.router.add_post("/v1/webhooks/{vendor}", self._webhook)
-        app.on_startup.append(lambda _app: self.writer.start())
-        app.on_cleanup.append(lambda _app: self.writer.close())
+        app.on_startup.append(self._start)
+        app.on_cleanup.append(self._stop)
         return app
+
+    def runner_options(self) -> dict[str, Any]:
+        """Keyword arguments of `web.AppRunner` / `web.run_app`: aiohttp closes a connection
+        that has not sent a whole request head within its keep-alive timeout (counted from
+        the connection or the previous answer), which makes it the header read timeout."""
+        return {
+            "access_log_class": AccessLogger,
+            "keepalive_timeout": self.settings.header_timeout_s,
+        }
+
+    async def _start(self, _app: web.Application) -> None:
+        """First attempt before listening; a failed one retries in the background."""
+        tried = asyncio.Event()
+        self._connecting = asyncio.create_task(
+            connect(self.writer, self.settings.kafka_retry_max_s, self._ready, tried)
+        )
+        waiter = asyncio.ensure_future(tried.wait())
+        await asyncio.wait({self._connecting, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+        if self._connecting.done():
+            self._connecting.result()  # a writer that is not Kafka failed to open: raise
+
+    async def _stop(self, _app: web.Application) -> None:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+        if self._ready.is_set():
+            await self.writer.close()
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        """Token first (no body is read for a stranger), then the size limit."""
+        """Token first (no body is read for a stranger), then the size limit and Kafka."""
         if request.path == "/healthz":
             response: web.StreamResponse = await handler(request)
             return response
@@ -107,11 +114,13 @@ class IngestServer:
             )
         size = request.content_length
         if size is not None and size > self.settings.max_body_bytes:
-            return _too_large(self.settings.max_body_bytes)
+            return self._too_large()
+        if not self._ready.is_set():
+            return _unavailable("Kafka is not reachable yet")
         try:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:  # chunked body beyond the limit
-            return _too_large(self.settings.max_body_bytes)
+            return self._too_large()
         return response
 
     def _authorized(self, request: web.Request) -> bool:
@@ -121,115 +130,93 @@ class IngestServer:
         return hmac.compare_digest(given.encode(), self._token)
 
     async def _health(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        kafka = "ready" if self._ready.is_set() else "connecting"
+        return web.json_response({"status": "ok", "kafka": kafka})
 
-    async def _events(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        items = _split(body)
-        if isinstance(items, str):
-            return web.json_response({"error": items}, status=400)
-        if len(items) > self.settings.max_batch_events:
-            return _too_many(self.settings.max_batch_events)
-        batch = _Batch()
-        for index, item in enumerate(items):
-            try:
-                batch.events.append(encode_line(item))
-            except EventRejected as rejected:
-                origin = _Origin(f"http:{request.path}", None, item)
-                batch.reject(index, rejected.reason, rejected.kind, origin, redacted=False)
-        return await self._commit(request, batch)
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        body = await self._body(request)
+        if isinstance(body, web.StreamResponse):
+            return body
+        limit = self.settings.max_batch_events
+        return await self._answer(request, body, judge_events, request.path, body, limit)
 
-    async def _webhook(self, request: web.Request) -> web.Response:
-        path = f"http:{request.path}"
-        body = await request.read()
+    async def _webhook(self, request: web.Request) -> web.StreamResponse:
         account = request.query.get("account")
         if account is not None and not 1 <= len(account) <= 200:
-            return web.json_response({"error": "account: 1 to 200 characters"}, status=400)
-        batch = _Batch()
-        mapping = self.mappings.get(request.match_info["vendor"])
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            batch.reject(0, "malformed JSON", "malformed_json", _Origin(path, None, b""), True)
-            return await self._commit(request, batch, status=400)
+            return _error(RequestError("account: 1 to 200 characters", RejectKind.INVALID_FIELD))
+        body = await self._body(request)
+        if isinstance(body, web.StreamResponse):
+            return body
+        vendor = request.match_info["vendor"]
+        mapping = self.mappings.get(vendor)
         if mapping is None:
-            batch.reject(0, "unknown vendor", "unknown_vendor", _redacted(path, payload), True)
-            return await self._commit(request, batch, status=404)
-        payloads = payload if isinstance(payload, list) else [payload]
-        if len(payloads) > self.settings.max_batch_events:
-            return _too_many(self.settings.max_batch_events)
-        for index, item in enumerate(payloads):
-            try:
-                event = map_payload(mapping, item, account)
-                if event is None:
-                    batch.ignored += 1
-                    continue
-                batch.events.append(encode(event))
-            except (Unmappable, EventRejected) as error:
-                origin = _redacted(path, item, mapping.redact)
-                batch.reject(index, error.reason, error.kind, origin, redacted=True)
-        return await self._commit(request, batch)
+            batch, error = unknown_vendor(request.path, vendor[:40], body, list(self.mappings))
+            return await self._commit(request, batch, _error(error))
+        limit = self.settings.max_batch_events
+        args = (request.path, body, limit, mapping, account, self._key)
+        return await self._answer(request, body, judge_webhooks, *args)
 
-    async def _commit(self, request: web.Request, batch: _Batch, status: int = 0) -> web.Response:
+    async def _body(self, request: web.Request) -> bytes | web.StreamResponse:
+        """The whole body within the body timeout, else 408 (and the connection closed)."""
+        try:
+            return await asyncio.wait_for(request.read(), self.settings.body_timeout_s)
+        except TimeoutError:
+            timeout = self.settings.body_timeout_s
+            response = web.json_response(
+                {"error": f"body not received within {timeout:g} s"}, status=408
+            )
+            response.force_close()
+            return response
+
+    async def _answer(
+        self, request: web.Request, body: bytes, judge: Callable[..., Judged], *args: Any
+    ) -> web.Response:
+        """Judge (in a thread for a large body: the event loop keeps serving), then commit."""
+        if len(body) > THREAD_BYTES:
+            judged = await asyncio.to_thread(judge, *args)
+        else:
+            judged = judge(*args)
+        if isinstance(judged, RequestError):
+            return _error(judged)
+        return await self._commit(request, judged)
+
+    async def _commit(
+        self, request: web.Request, batch: Batch, answer: web.Response | None = None
+    ) -> web.Response:
         """Events, then dead letters, durable before the answer; any Kafka failure: 503."""
         try:
             if batch.events:
                 await self.writer.write(batch.events)
-            for key, value in batch.dead:
-                await self.writer.dead_letter(key, value)
+            await asyncio.gather(*(self.writer.dead_letter(k, v) for k, v in batch.dead))
         except (KafkaError, OSError) as error:
             log.error(
                 "%s %s: write failed (%s)", request.method, request.path, type(error).__name__
             )
-            return web.json_response(
-                {"error": "could not write to Kafka; nothing was accepted, retry later"},
-                status=503,
-            )
-        accepted, rejected = len(batch.events), len(batch.rejected)
+            return _unavailable("could not write to Kafka")
         log.info(
-            "%s: accepted %d, rejected %d, ignored %d",
+            "%s: accepted %d, ignored %d, rejected %d",
             request.path,
-            accepted,
-            rejected,
-            batch.ignored,
+            batch.count("accepted"),
+            batch.count("ignored"),
+            batch.count("rejected"),
         )
-        if not status:
-            status = 200 if not rejected else 207 if accepted or batch.ignored else 422
-        body: dict[str, Any] = {
-            "accepted": accepted,
-            "ignored": batch.ignored,
-            "rejected": batch.rejected,
-        }
-        return web.json_response(body, status=status)
+        return answer or web.json_response(batch.body(), status=batch.status())
+
+    def _too_large(self) -> web.Response:
+        limit = self.settings.max_body_bytes
+        return _error(RequestError(f"body larger than {limit} bytes", RejectKind.OVERSIZE))
 
 
-def _split(body: bytes) -> list[bytes] | str:
-    """The items of a batch: a JSON array, one object, or JSON lines; a str is an error."""
-    text = body.strip()
-    if not text:
-        return "empty body"
-    try:
-        whole = json.loads(text)
-    except ValueError:
-        return [line for line in text.split(b"\n") if line.strip()]  # JSON lines
-    if isinstance(whole, list):
-        return [json.dumps(item, separators=(",", ":")).encode() for item in whole]
-    if isinstance(whole, dict):
-        return [text]
-    return "expected a JSON object, an array of objects, or JSON lines"
+def _error(error: RequestError) -> web.Response:
+    return web.json_response(error.body(), status=error.http_status)
 
 
-def _redacted(path: str, payload: Any, extra: list[str] | None = None) -> _Origin:
-    value = json.dumps(redact(payload, extra or ()), separators=(",", ":")).encode()
-    return _Origin(path, None, value)
-
-
-def _too_large(limit: int) -> web.Response:
-    return web.json_response({"error": f"body larger than {limit} bytes"}, status=413)
-
-
-def _too_many(limit: int) -> web.Response:
-    return web.json_response({"error": f"more than {limit} items in one request"}, status=413)
+def _unavailable(why: str) -> web.Response:
+    return web.json_response(
+        {"error": f"{why}; nothing was accepted, retry later"},
+        status=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def run(server: IngestServer) -> None:
@@ -239,6 +226,6 @@ def run(server: IngestServer) -> None:
         server.app(),
         host=settings.host,
         port=settings.port,
-        access_log_class=AccessLogger,
         print=lambda text: log.info("%s", text.strip()),
+        **server.runner_options(),
     )

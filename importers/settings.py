@@ -1,12 +1,16 @@
-"""Settings of `socialkpi ingest-http` (prefix `SOCIALKPI_INGEST_`); Kafka itself comes from
-the worker's settings (`streams.settings.WorkerSettings`), so both agree on the broker,
-SASL/TLS and topic names.
+"""Settings of `socialkpi ingest-http` (prefix `SOCIALKPI_INGEST_`, one variable per field,
+e.g. `SOCIALKPI_INGEST_BODY_TIMEOUT_S`); Kafka itself comes from the worker's settings
+(`streams.settings.WorkerSettings`), so both agree on the broker, SASL/TLS and topic names.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A full batch must fit in the body limit with room to spare: contract events are ~270
+# bytes (the largest kind ~410, `socialkpi generate`), so 512 bytes per event is the floor.
+MIN_BYTES_PER_EVENT = 512
 
 
 class IngestSettings(BaseSettings):
@@ -19,10 +23,28 @@ class IngestSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Listen address (0.0.0.0 behind a proxy).")
     port: int = Field(8088, ge=0, le=65535, description="Listen port (0 = any free port).")
     max_body_bytes: int = Field(
-        1024 * 1024, ge=1024, description="Largest request body; larger ones get 413."
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body; larger ones get 413. At least "
+        f"{MIN_BYTES_PER_EVENT} x max_batch_events, so a full batch always fits.",
     )
     max_batch_events: int = Field(
         5000, ge=1, description="Most events (or webhook payloads) in one request; more: 413."
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Time a client has to send the request line and headers (from the "
+        "connection or the previous answer); slower connections are closed.",
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="Time a client has to send the body once headers are in; 408."
+    )
+    kafka_retry_max_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait between two attempts to reach Kafka at start (doubling "
+        "from 0.5 s); requests meanwhile get 503.",
     )
     vendor_dir: str | None = Field(
         None, description="Directory of extra vendor mappings (*.json), see docs/importers.md."
@@ -34,3 +56,14 @@ class IngestSettings(BaseSettings):
         if len(value.get_secret_value()) < 16:
             raise ValueError("the ingest token needs at least 16 characters")
         return value
+
+    @model_validator(mode="after")
+    def _limits_agree(self) -> IngestSettings:
+        floor = self.max_batch_events * MIN_BYTES_PER_EVENT
+        if self.max_body_bytes < floor:
+            raise ValueError(
+                f"max_body_bytes {self.max_body_bytes} cannot hold a full batch of "
+                f"{self.max_batch_events} events: raise it to at least {floor} or lower "
+                "max_batch_events"
+            )
+        return self

@@ -8,12 +8,15 @@ vendors or replaces shipped ones by name. Format and examples: docs/importers.md
 
 Ids come from the payload (vendor, contract type, member, time, the `occurrence` paths),
 so a redelivered webhook carries the same `event_id`; invitation and conversation ids come
-from (account, member), like the LinkedIn export's, so sources resolve each other.
+from (account, member), like the LinkedIn export's, so sources resolve each other. Every
+id derived from a member is keyed with the pseudonym key (`importers.derived_ids`): no
+published id can be reversed by hashing candidate profile slugs.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -22,7 +25,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from importers.dates import parse_instant, rfc3339
-from importers.events import conversation_id, invitation_id, member_id, stable_id
+from importers.derived_ids import conversation_id, derived_id, invitation_id
+from importers.events import member_id
+from models.rejects import EventRejected, RejectKind
 
 ContractType = Literal[
     "invitation.sent",
@@ -64,13 +69,17 @@ REDACTED_KEYS = frozenset(
 )
 
 
-class Unmappable(ValueError):
+# Instants a timestamp may hold at all (years 1 to 9999); the models refuse those outside
+# 2000-2099 as `implausible_time`, these bounds only keep the conversion from overflowing.
+_MIN_US = -62_135_596_800_000_000
+_MAX_US = 253_402_300_799_999_999
+
+
+class Unmappable(EventRejected):
     """A payload no mapping turns into an event; `reason` names paths, never contents."""
 
-    def __init__(self, reason: str, kind: str = "unmappable") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
+    def __init__(self, reason: str, kind: RejectKind = RejectKind.MISSING_FIELD) -> None:
+        super().__init__(reason, kind)
 
 
 class EventRule(BaseModel):
@@ -128,56 +137,78 @@ def lookup(payload: Any, paths: Iterable[str]) -> tuple[str, Any] | None:
     return None
 
 
-def map_payload(mapping: VendorMapping, payload: Any, account: str | None) -> dict[str, Any] | None:
+def map_payload(
+    mapping: VendorMapping, payload: Any, account: str | None, key: bytes
+) -> dict[str, Any] | None:
     """The contract event of one payload, None for an ignored vendor event; raises
-    `Unmappable`. `account` (the request's ?account=) wins over the mapping's paths."""
+    `Unmappable`. `account` (the request's ?account=) wins over the mapping's paths; `key`
+    is the pseudonym key the derived ids are keyed with."""
     if not isinstance(payload, dict):
-        raise Unmappable("payload: not a JSON object", "malformed_json")
+        raise Unmappable("payload: not a JSON object", RejectKind.MALFORMED_JSON)
     found = lookup(payload, mapping.event)
     if found is None or not isinstance(found[1], str):
-        raise Unmappable(f"{' / '.join(mapping.event)}: no event name", "unknown_payload")
+        raise Unmappable(f"{' / '.join(mapping.event)}: no event name")
     name = found[1]
     rule = mapping.rule(name)
     if rule == "ignore":
         return None
     if rule is None:
         raise Unmappable(
-            f"{found[0]}: unknown {mapping.vendor} event {name[:80]!r}", "unknown_event"
+            f"{found[0]}: unknown {mapping.vendor} event {name[:80]!r}", RejectKind.UNKNOWN_TYPE
         )
     account_id = account or _account(mapping, payload)
     member = _member(mapping, payload)
-    when = lookup(payload, mapping.time)
-    at = parse_instant(when[1]) if when else None
-    if at is None:
-        raise Unmappable(f"{' / '.join(mapping.time)}: missing or not a timestamp")
+    at = _instant(mapping, payload)
     occurrence = [
         json.dumps(v[1], sort_keys=True) for p in mapping.occurrence if (v := lookup(payload, [p]))
     ]
     # The contract type, not the vendor's name: two vendor events meaning the same thing
     # (HeyReach's MESSAGE_REPLY_RECEIVED and EVERY_MESSAGE_REPLY_RECEIVED) count once.
-    key = (mapping.vendor, rule.type, member, at, *occurrence)
+    parts = (mapping.vendor, rule.type, member, str(at), *occurrence)
     event: dict[str, Any] = {
-        "event_id": stable_id("wh", account_id, *key),
+        "event_id": derived_id("wh", account_id, *parts, key=key),
         "type": rule.type,
         "occurred_at": rfc3339(at),
         "account_id": account_id,
         "source": f"webhook:{mapping.vendor}",
     }
     if rule.type.startswith("invitation."):
-        event["invitation_id"] = invitation_id(account_id, member)
+        event["invitation_id"] = invitation_id(account_id, member, key=key)
         if rule.type == "invitation.sent":
             event.update(invitee_id=member, direction=rule.direction)
     else:
-        event["conversation_id"] = conversation_id(account_id, member)
-        event["message_id"] = stable_id("msg", account_id, *key)
+        event["conversation_id"] = conversation_id(account_id, member, key=key)
+        event["message_id"] = derived_id("msg", account_id, *parts, key=key)
         event["recipient_id" if rule.type == "message.sent" else "sender_id"] = member
     return event
 
 
+def _instant(mapping: VendorMapping, payload: dict[str, Any]) -> int:
+    """Microseconds of the payload's time. Out of the representable range (1e20 seconds):
+    `implausible_time`; what is representable goes on to the models, which refuse times
+    outside 2000-2099 the same way for every entry point."""
+    where = " / ".join(mapping.time)
+    when = lookup(payload, mapping.time)
+    if when is None:
+        raise Unmappable(f"{where}: missing")
+    value = when[1]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Unmappable(f"{when[0]}: not a finite number", RejectKind.INVALID_FIELD)
+    try:
+        at = parse_instant(value)
+    except (OverflowError, ValueError):  # a year past 9999 in ISO text, and the like
+        at = _MAX_US + 1
+    if at is None:
+        raise Unmappable(f"{when[0]}: not a timestamp", RejectKind.INVALID_FIELD)
+    if not _MIN_US <= at <= _MAX_US:
+        raise Unmappable(f"{when[0]}: timestamp out of range", RejectKind.IMPLAUSIBLE_TIME)
+    return at
+
+
 def _account(mapping: VendorMapping, payload: dict[str, Any]) -> str:
     found = lookup(payload, mapping.account)
-    if found is None or isinstance(found[1], dict | list):
-        raise Unmappable("account: pass ?account=ID (the payload names no account)", "no_account")
+    if found is None or isinstance(found[1], dict | list | bool | float):
+        raise Unmappable("account: pass ?account=ID (the payload names no account)")
     return f"{mapping.account_prefix}{found[1]}"
 
 

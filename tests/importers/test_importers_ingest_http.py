@@ -9,27 +9,22 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiokafka.errors import KafkaConnectionError
-from importer_kit import FIXTURES, consume, readable, records, values, worker_settings
+from importer_kit import records, values
+from ingest_kit import AUTH, KEY, TOKEN, Ingest, hook, ingest_settings, running, serve
 
 from cli.replay import replay
+from importers.derived_ids import conversation_id, invitation_id
 from importers.events import Encoded
-from importers.http_ingest import AccessLogger, IngestServer
-from importers.settings import IngestSettings
+from importers.http_ingest import IngestServer
 from importers.webhooks import load_mappings
-from importers.writer import EventWriter, KafkaWriter
-from streams.settings import WorkerSettings
+from importers.writer import EventWriter
 
-TOKEN = "test-token-0123456789abcdef"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-HOOKS = FIXTURES / "webhooks"
 EXPANDI = ["invite_sent", "connected", "message_sent", "replied", "contact_revoked"]
 HEYREACH = [
     "connection_request_sent",
@@ -39,52 +34,26 @@ HEYREACH = [
 ]
 
 
-def hook(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((HOOKS / f"{name}.json").read_text())
-    return loaded
-
-
-@dataclass
-class Ingest:
-    client: aiohttp.ClientSession
-    settings: WorkerSettings
-
-    async def post(
-        self, path: str, body: Any, headers: dict[str, str] | None = None, **kwargs: Any
-    ) -> tuple[int, Any]:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        async with self.client.post(
-            path, data=data, headers=AUTH if headers is None else headers, **kwargs
-        ) as resp:
-            return resp.status, await resp.json()
-
-    async def kafka(self, expected: int) -> list[tuple[str, bytes | None, bytes]]:
-        topics = [*self.settings.topics.values(), self.settings.dead_letter_topic]
-        return await consume(self.settings.kafka_bootstrap, topics, expected)
-
-
-async def serve(server: IngestServer) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(server.app(), access_log_class=AccessLogger)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, runner.addresses[0][1]
-
-
-def ingest_settings(**extra: Any) -> IngestSettings:
-    return IngestSettings(token=TOKEN, max_body_bytes=16 * 1024, max_batch_events=50, **extra)
+def readable(events: list[dict[str, Any]], account: str, members: list[str]) -> list[tuple]:
+    """(type, occurred_at, payload) with the keyed derived ids shown as `inv:<member>` /
+    `conv:<member>`; envelope fields and message ids left out."""
+    names = {invitation_id(account, m, key=KEY): f"inv:{m}" for m in members}
+    names |= {conversation_id(account, m, key=KEY): f"conv:{m}" for m in members}
+    skip = {"event_id", "type", "occurred_at", "account_id", "source", "message_id"}
+    return [
+        (
+            e["type"],
+            e["occurred_at"],
+            {k: names.get(v, v) for k, v in e.items() if k not in skip},
+        )
+        for e in events
+    ]
 
 
 @pytest.fixture
 async def ingest(kafka_bootstrap: str, unique_name: str) -> AsyncIterator[Ingest]:
-    settings = worker_settings(kafka_bootstrap, unique_name)
-    server = IngestServer(ingest_settings(), KafkaWriter(settings), load_mappings())
-    runner, port = await serve(server)
-    try:
-        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
-            yield Ingest(client, settings)
-    finally:
-        await runner.cleanup()
+    async with running(kafka_bootstrap, unique_name) as client:
+        yield client
 
 
 @pytest.mark.integration
@@ -112,9 +81,10 @@ async def test_token_required_and_never_logged(ingest: Ingest, caplog) -> None:
 
 @pytest.mark.integration
 async def test_oversize_refused_before_reading(ingest: Ingest) -> None:
-    big = [{"event_id": f"e{i}", "pad": "x" * 200} for i in range(100)]
+    big = [{"event_id": f"e{i}", "pad": "x" * 400} for i in range(100)]
     status, body = await ingest.post("/v1/events", big)
-    assert status == 413 and "larger than 16384 bytes" in body["error"]
+    assert status == 413 and "larger than 32768 bytes" in body["error"]
+    assert body["kind"] == "oversize"
 
     async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: streamed, then cut
         for _ in range(40):
@@ -124,7 +94,7 @@ async def test_oversize_refused_before_reading(ingest: Ingest) -> None:
         assert resp.status == 413
     many = [{"event_id": f"e{i}"} for i in range(51)]
     status, body = await ingest.post("/v1/events", many)
-    assert status == 413 and "more than 50 items" in body["error"]
+    assert (status, body["kind"]) == (413, "oversize") and "more than 50 items" in body["error"]
     assert await ingest.kafka(0) == []  # nothing written, not even a dead letter
 
 
@@ -164,9 +134,16 @@ CONTRACT = [
 async def test_contract_events_batch_round_trip(ingest: Ingest, tmp_path: Path) -> None:
     status, body = await ingest.post("/v1/events", CONTRACT)
     assert status == 207
-    assert body["accepted"] == 3
-    assert [r["index"] for r in body["rejected"]] == [3]
-    assert body["rejected"][0]["reason"].startswith("occurred_at")
+    assert (body["accepted"], body["ignored"], body["rejected"]) == (3, 0, 1)
+    assert [(i["index"], i["status"]) for i in body["items"]] == [
+        (0, "accepted"),
+        (1, "accepted"),
+        (2, "accepted"),
+        (3, "rejected"),
+    ]
+    assert [i.get("event_id") for i in body["items"][:3]] == ["c-1", "c-2", "c-3"]
+    assert body["items"][3]["kind"] == "invalid_field"
+    assert body["items"][3]["reason"].startswith("occurred_at")
     lines = b"\n".join(json.dumps(e).encode() for e in CONTRACT[:3]) + b"\n"  # JSON lines
     status, body = await ingest.post("/v1/events", lines)  # the same again: a retry
     assert (status, body["accepted"]) == (200, 3)
@@ -183,6 +160,7 @@ async def test_contract_events_batch_round_trip(ingest: Ingest, tmp_path: Path) 
     letter = next(json.loads(v) for t, _k, v in got if t == ingest.settings.dead_letter_topic)
     assert json.loads(base64.b64decode(letter["original"])) == CONTRACT[3]
     assert letter["topic"] == "http:/v1/events" and letter["kind"] == "invalid_field"
+    assert letter["index"] == 3
     log = tmp_path / "events.jsonl"
     log.write_bytes(b"".join(v + b"\n" for t, _k, v in got if t in topics.values()))
     found = values(records(log), "invitations_sent", "post_views")
@@ -196,7 +174,9 @@ async def test_webhooks_mapped_and_redelivery_counted_once(ingest: Ingest, tmp_p
         status, body = await ingest.post(
             "/v1/webhooks/expandi?account=rep-ana", hook(f"expandi_{name}")
         )
-        assert (status, body) == (200, {"accepted": 1, "ignored": 0, "rejected": []}), name
+        assert status == 200, name
+        assert (body["accepted"], body["ignored"], body["rejected"]) == (1, 0, 0), name
+        assert body["items"][0]["status"] == "accepted"
     status, body = await ingest.post(
         "/v1/webhooks/expandi?account=rep-ana", hook("expandi_invite_sent")
     )
@@ -301,38 +281,41 @@ async def test_unknown_payloads_get_4xx_and_a_dead_letter(ingest: Ingest) -> Non
         "/v1/webhooks/expandi?account=rep-ana", hook("expandi_unknown_event")
     )
     assert status == 422
-    assert body["rejected"] == [
+    assert body["items"] == [
         {
             "index": 0,
+            "status": "rejected",
+            "kind": "unknown_type",
             "reason": "hook.event: unknown expandi event 'linked_in_messenger.campaign_teleported'",
         }
     ]
     no_member = hook("heyreach_message_sent")
     del no_member["lead"]
     status, body = await ingest.post("/v1/webhooks/heyreach", no_member)
-    assert status == 422 and "no LinkedIn profile URL" in body["rejected"][0]["reason"]
+    assert status == 422 and "no LinkedIn profile URL" in body["items"][0]["reason"]
     status, body = await ingest.post("/v1/webhooks/lemlist", {"type": "emailsSent"})
-    assert status == 404 and body["rejected"][0]["reason"] == "unknown vendor"
+    assert status == 404 and body["error"].startswith("unknown vendor 'lemlist'")
+    assert body["kind"] == "unknown_type"
     status, body = await ingest.post("/v1/webhooks/expandi", b"{not json")
-    assert status == 400
+    assert (status, body["items"][0]["kind"]) == (400, "malformed_json")
     anonymous = hook("expandi_replied")
     del anonymous["hook"]["li_account"]  # no ?account= and no account in the payload
     status, body = await ingest.post("/v1/webhooks/expandi", anonymous)
-    assert status == 422 and "pass ?account=ID" in body["rejected"][0]["reason"]
+    assert status == 422 and "pass ?account=ID" in body["items"][0]["reason"]
 
     got = await ingest.kafka(5)
     assert len(got) == 5 and {t for t, _k, _v in got} == {ingest.settings.dead_letter_topic}
-    letters = {json.loads(v)["kind"]: json.loads(v) for _t, _k, v in got}  # 2 partitions
+    letters = {json.loads(v)["reason"][:12]: json.loads(v) for _t, _k, v in got}
     assert sorted((d["topic"], d["kind"]) for d in letters.values()) == sorted(
         [
-            ("http:/v1/webhooks/expandi", "unknown_event"),
-            ("http:/v1/webhooks/heyreach", "unmappable"),
-            ("http:/v1/webhooks/lemlist", "unknown_vendor"),
+            ("http:/v1/webhooks/expandi", "unknown_type"),
+            ("http:/v1/webhooks/heyreach", "missing_field"),
+            ("http:/v1/webhooks/lemlist", "unknown_type"),
             ("http:/v1/webhooks/expandi", "malformed_json"),
-            ("http:/v1/webhooks/expandi", "no_account"),
+            ("http:/v1/webhooks/expandi", "missing_field"),
         ]
     )
-    first = letters["unknown_event"]
+    first = letters["hook.event: "]
     assert set(first) == {
         "topic",
         "partition",
@@ -345,6 +328,7 @@ async def test_unknown_payloads_get_4xx_and_a_dead_letter(ingest: Ingest) -> Non
         "kind",
         "time",
         "app_id",
+        "index",
         "redacted",
     }
     assert (first["partition"], first["offset"], first["app_id"]) == (
@@ -356,7 +340,8 @@ async def test_unknown_payloads_get_4xx_and_a_dead_letter(ingest: Ingest) -> Non
     assert original["hook"]["event"] == "linked_in_messenger.campaign_teleported"
     assert original["messenger"]["last_received_message"] == "[redacted]"
     assert original["contact"]["email"] == "[redacted]"
-    assert letters["malformed_json"]["original"] == ""  # unparseable: nothing kept
+    assert letters["malformed JS"]["original"] == ""  # unparseable: nothing kept
+    assert letters["unknown vend"]["original"]  # the redacted body, for the operator
 
 
 class _BrokenWriter(EventWriter):
@@ -368,7 +353,8 @@ class _BrokenWriter(EventWriter):
 
 
 async def test_kafka_failure_is_503_nothing_accepted() -> None:
-    runner, port = await serve(IngestServer(ingest_settings(), _BrokenWriter(), load_mappings()))
+    server = IngestServer(ingest_settings(), _BrokenWriter(), load_mappings(), KEY)
+    runner, port = await serve(server)
     try:
         async with (
             aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client,
@@ -399,22 +385,15 @@ async def test_a_user_mapping_adds_a_vendor(
             }
         )
     )
-    settings = worker_settings(kafka_bootstrap, unique_name)
-    server = IngestServer(ingest_settings(), KafkaWriter(settings), load_mappings(tmp_path))
-    runner, port = await serve(server)
     payload = {
         "type": "linkedinInviteAccepted",
         "createdAt": 1795500000000,
         "linkedinUrl": "https://linkedin.com/in/jon-fake-demo-09",
     }
-    try:
-        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as client:
-            ingest = Ingest(client, settings)
-            status, _body = await ingest.post("/v1/webhooks/lemlist?account=rep-ana", payload)
-            assert status == 200
-            got = await ingest.kafka(1)
-    finally:
-        await runner.cleanup()
+    async with running(kafka_bootstrap, unique_name, vendors=tmp_path) as ingest:
+        status, _body = await ingest.post("/v1/webhooks/lemlist?account=rep-ana", payload)
+        assert status == 200
+        got = await ingest.kafka(1)
     event = json.loads(got[0][2])
     assert (event["type"], event["occurred_at"], event["source"]) == (
         "invitation.accepted",
