@@ -48,12 +48,14 @@ def import_export(
         if owner is None:
             raise ValueError("--profile-url: not a LinkedIn profile URL")
     mapper = ExportMapper(account, summary, owner, progress or Progress(enabled=False), key)
-    later = mapper.map_archive(Archive(path))
-    summary.source(later.archive.name)  # an archive that yields nothing fails the command
-    summary.yielded[later.archive.name] += len(later.events)
-    if previous is None:
+    archive = Archive(path)
+    older = Archive(previous) if previous is not None else None  # both exist, or stop now
+    later = mapper.map_archive(archive)
+    summary.source(archive.name)  # an archive that yields nothing fails the command
+    summary.yielded[archive.name] += len(later.events)
+    if older is None:
         return later.events
-    earlier = mapper.map_archive(Archive(previous))
+    earlier = mapper.map_archive(older)
     known = {e.event_id for e in earlier.events}
     events = [e for e in later.events if e.event_id not in known]
     if with_previous:
