@@ -1,10 +1,12 @@
 """What every importer shares: deterministic ids, member ids from profile URLs, validated
-encoding, and the read/mapped/skipped summary.
+encoding, input files, and the read/mapped/skipped summary.
 
 Ids are hashes of stable source fields (never of message contents), so the same row or
-webhook always gives the same `event_id`, and the same member the same `invitation_id`
-whichever source saw it first (an Expandi invitation is accepted by the export's
-Connections.csv row of that member).
+webhook always gives the same `event_id`. Ids derived from a person (invitation,
+conversation, message ids) are keyed hashes from `importers.derived_ids`, so the same
+member gets the same `invitation_id` whichever source saw it first (an Expandi invitation
+is accepted by the export's Connections.csv row of that member), and no one without the
+pseudonym key can find the member behind it.
 """
 
 from __future__ import annotations
@@ -33,18 +35,6 @@ def digest(*parts: object) -> str:
 def stable_id(prefix: str, *parts: object) -> str:
     """`prefix-<digest>`; the prefix is hashed too, so kinds of ids never share digests."""
     return f"{prefix}-{digest(prefix, *parts)}"
-
-
-def invitation_id(account_id: str, member_id: str) -> str:
-    """One invitation per (account, counterpart): LinkedIn keeps at most one pending
-    invitation between two members, and every source can derive it without the other."""
-    return stable_id("inv", account_id, member_id)
-
-
-def conversation_id(account_id: str, key: str) -> str:
-    """A 1:1 conversation is keyed by the counterpart member (LinkedIn keeps one thread per
-    pair); a group thread by its own id."""
-    return stable_id("conv", account_id, key)
 
 
 def member_id(url: str | None) -> str | None:
