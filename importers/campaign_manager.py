@@ -103,7 +103,7 @@ def import_report(
         try:
             out.append(encode(result))
         except EventRejected as rejected:
-            summary.problem(name, row.line, rejected.reason)
+            summary.problem(name, row.line, report.in_columns(rejected.reason))
             continue
         summary.mapped["ad.daily_report"] += 1
         summary.yielded[name] += 1
@@ -151,6 +151,16 @@ class _Report:
             )
         currency = cols.cost_currency or (said.upper() if said else None)
         return cls(table, rows, cols, options, generated, currency, mark)
+
+    def in_columns(self, reason: str) -> str:
+        """A contract reason (`impressions: ...`) with the file's column name instead."""
+        field, sep, rest = reason.partition(": ")
+        columns = {"cost": self.cols.cost, **self.cols.counts}
+        if field in columns:
+            return f"{self.table.label(columns[field])}{sep}{rest}"
+        if field == "date":
+            return f"{self.label(*DATE)}{sep}{rest}"
+        return reason
 
     def label(self, *aliases: str) -> str:
         """The column as the file writes it (`Currency` when the file has none)."""

@@ -176,3 +176,19 @@ def test_missing_file_is_one_line(tmp_path: Path, capsys) -> None:
     code, err, events = run(capsys, tmp_path, "/missing/file.csv")
     assert code == 2 and events == []
     assert err == "socialkpi: /missing/file.csv: no such file\n"
+
+
+def test_contract_refusals_name_the_file_column(tmp_path: Path, capsys) -> None:
+    """What the contract refuses (implausible date, out-of-range count) names the column
+    as the file writes it, like every other row error."""
+    report = tmp_path / "r.csv"
+    report.write_text(
+        "Start Date,Campaign ID,Currency,Spend,Impressions,Clicks\n"
+        "1999-11-01,1,EUR,1.00,10,1\n"
+        "2026-11-01,1,EUR,1.00,99999999999999999999,1\n"
+    )
+    code, err, _events = run(capsys, tmp_path, report, extra=("--generated-at", "2026-11-02"))
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("r.csv:2: Start Date: implausible date")
+    assert lines[1].startswith("r.csv:3: Impressions: ")
