@@ -37,6 +37,7 @@ from models.rejects import RejectKind
 log = logging.getLogger("socialkpi.ingest")
 THREAD_BYTES = 256 * 1024  # larger bodies are judged in a thread, off the event loop
 Judged = Batch | RequestError
+LINGER_S = 2.0  # after an early answer (408, 413), unread body bytes are drained this long
 
 
 class AccessLogger(AbstractAccessLogger):
@@ -80,6 +81,7 @@ class IngestServer:
         return {
             "access_log_class": AccessLogger,
             "keepalive_timeout": self.settings.header_timeout_s,
+            "lingering_time": LINGER_S,
         }
 
     async def _start(self, _app: web.Application) -> None:
