@@ -228,6 +228,6 @@ def run(server: IngestServer) -> None:
         server.app(),
         host=settings.host,
         port=settings.port,
-        print=lambda text: log.info("%s", text.strip()),
+        print=lambda text: log.info("%s", text.strip().splitlines()[0]),
         **server.runner_options(),
     )

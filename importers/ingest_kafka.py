@@ -11,11 +11,13 @@ import asyncio
 import logging
 import ssl
 
+from aiokafka.conn import create_conn
 from aiokafka.errors import (
     AuthenticationFailedError,
     AuthenticationMethodNotSupported,
     ClusterAuthorizationFailedError,
     IllegalSaslStateError,
+    KafkaConnectionError,
     KafkaError,
     SaslAuthenticationFailed,
     TopicAuthorizationFailedError,
@@ -71,6 +73,8 @@ async def connect(
     while True:
         attempt += 1
         try:
+            if isinstance(writer, KafkaWriter):
+                await probe(writer.settings)
             await writer.start()
         except (KafkaError, OSError, TimeoutError) as error:
             if not isinstance(writer, KafkaWriter):
@@ -88,6 +92,24 @@ async def connect(
         ready.set()
         tried.set()
         return
+
+
+async def probe(settings: WorkerSettings) -> None:
+    """Open one connection (with the SASL/TLS handshake) to a bootstrap server, to fail
+    with the real cause: the client's own bootstrap turns a refused login into "Unable to
+    bootstrap", and the writer's start retries a refused connection for seconds."""
+    auth = settings.aiokafka_auth()
+    failure: BaseException | None = None
+    for server in settings.bootstrap_servers:
+        host, _, port = server.rpartition(":") if ":" in server else (server, "", "9092")
+        try:
+            conn = await create_conn(host.strip("[]"), int(port), request_timeout_ms=10_000, **auth)
+        except (OSError, KafkaError, TimeoutError, ValueError) as error:
+            failure = error
+            continue
+        conn.close()
+        return
+    raise failure or KafkaConnectionError("no bootstrap server")
 
 
 async def _quiet_close(writer: EventWriter) -> None:
