@@ -556,6 +556,11 @@ class WorkerMetrics:
         self.accounts = Gauge(
             "socialkpi_accounts", "Accounts held by this worker.", registry=registry
         )
+        self.future_events_held = Gauge(
+            "socialkpi_future_events_held",
+            "Events ahead of the clock (up to max_future) waiting in the worker's state.",
+            registry=registry,
+        )
         self._types = _BoundedLabels(64)
         self._reasons = _BoundedLabels(64)
         self._partitions = _BoundedLabels(4096)

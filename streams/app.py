@@ -12,6 +12,7 @@ the sinks (Redis view, Prometheus gauges); another reads the consumer lag.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
@@ -25,6 +26,7 @@ from alerting.config import load_config
 from alerting.evaluator import SEVERITY, AlertEvaluator, AlertTransition
 from kpis import Engine, EngineConfig
 from kpis.details import account_details
+from kpis.engine import FUTURE
 from kpis.state import AccountState
 from kpis.timeutil import format_ts
 from models import EventRejected, RejectKind, parse_event
@@ -33,12 +35,13 @@ from sinks.prometheus import PrometheusExporter
 from sinks.redis_alerts import RedisAlertFeed
 from sinks.redis_view import RedisView
 from sinks.settings import SinkSettings
+from streams import faults
 from streams.alerts import last_transitions, restore_firing
 from streams.dead_letters import dead_letter_document
 from streams.lag import input_lag
 from streams.offsets import Admit, OffsetLedger
 from streams.publisher import FanoutPublisher, RecordsPublisher
-from streams.settings import WorkerSettings
+from streams.settings import WorkerSettings, topic_for_type
 from streams.state_table import KafkaTableIO, StateTable
 from streams.stats import WorkerStats
 from streams.store import OwnershipError, TableBackedStore
@@ -94,7 +97,10 @@ class KpiWorker:
         self.settings = settings
         self.sink_settings = sink_settings or SinkSettings()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
-        self.config = config or EngineConfig()
+        self.clock = faults.test_clock() or wall_clock_us  # the evaluation clock, live
+        self.config = config or dataclasses.replace(
+            EngineConfig(), max_future_us=round(settings.max_future_s * 1e6)
+        )
         self.app = self._make_app()
         self.table = self._make_table()
         self.io = KafkaTableIO(self.table, settings)
@@ -111,12 +117,19 @@ class KpiWorker:
         self.table.socialkpi_inputs = frozenset(settings.topics.values())
         self._last_commit = 0.0
         self.app.on_before_shutdown.connect(cast(Any, self._on_shutdown))
-        self.engine = Engine(
-            config=self.config,
-            store=self.store,
-            processing_clock=self.store.processing_time,
-            apply_until=settings.as_of_us,
-        )
+        # Pinned as_of (tests, backfills): replay's rules. Live: events wait for the clock.
+        if settings.as_of_us is not None:
+            self.engine = Engine(
+                config=self.config,
+                store=self.store,
+                processing_clock=self.store.processing_time,
+                apply_until=settings.as_of_us,
+            )
+        else:
+            self.engine = Engine.live(
+                self.clock(), self.config, self.store, self.store.processing_time
+            )
+        self.table.socialkpi_after_rebuild = self.engine.reindex_pending
         self.exporter: PrometheusExporter | None = None
         if settings.serve_metrics:
             self.exporter = PrometheusExporter.from_settings(self.sink_settings)
@@ -304,8 +317,10 @@ class KpiWorker:
         max_bytes = self.settings.max_message_bytes
         outcomes = stats.batch_outcomes
         store.begin_batch()
+        self.advance_clock(self.clock())
         stats.batches += 1
         stats.messages += len(events)
+        topics = self.settings.topics  # short name -> topic name
         for event in events:
             message = event.message
             verdict = admit(message.tp, message.offset)
@@ -321,8 +336,20 @@ class KpiWorker:
                     raise EventRejected(
                         "key: the message key must equal account_id", RejectKind.KEY_MISMATCH
                     )
+                if topics[topic_for_type(parsed.type)] != message.topic:
+                    raise EventRejected(
+                        f"type: {parsed.type} does not belong to topic {message.topic}",
+                        RejectKind.WRONG_TOPIC,
+                    )
                 store.route(parsed.account_id, message.partition)
-                outcomes[(parsed.type, engine.apply(parsed))] += 1
+                outcome = engine.apply(parsed)
+                if outcome == FUTURE:
+                    raise EventRejected(
+                        "occurred_at: more than max_future ahead of the clock "
+                        "(or too many events waiting for this account)",
+                        RejectKind.FUTURE_TIME,
+                    )
+                outcomes[(parsed.type, outcome)] += 1
             except EventRejected as rejected:
                 self.dead_letter(message, rejected.reason, rejected.kind)
             except OwnershipError as wrong:
@@ -340,6 +367,16 @@ class KpiWorker:
         store.flush()
         stats.end_batch()
 
+    def advance_clock(self, now_us: int) -> int:
+        """Live: move the engine's clock to `now_us`, applying the parked events it reached
+        (inside the caller's batch, so their release and effects are flushed together)."""
+        if self.settings.as_of_us is not None:
+            return 0
+        released = self.engine.advance(now_us)
+        if self.exporter is not None:
+            self.exporter.worker.future_events_held.set(self.engine.pending_count())
+        return released
+
     def dead_letter(self, message: Any, reason: str, kind: str) -> None:
         key, value = dead_letter_document(
             message, reason, kind, self.settings.app_id, wall_clock_us()
@@ -350,7 +387,7 @@ class KpiWorker:
     # --- evaluation -----------------------------------------------------------------------
     def evaluation_time(self) -> int:
         pinned = self.settings.as_of_us
-        return pinned if pinned is not None else wall_clock_us()
+        return pinned if pinned is not None else self.clock()
 
     def evaluate_account(self, account_id: str, st: AccountState, as_of: int) -> list[KpiRecord]:
         return Engine(config=self.config, store=_OneAccount(account_id, st)).evaluate(as_of)
@@ -361,6 +398,11 @@ class KpiWorker:
             return 0
         started = time.perf_counter()
         as_of = self.evaluation_time()
+        self.store.begin_batch()
+        released = self.advance_clock(as_of)
+        self.store.flush()
+        if released:
+            await self.send_state()
         total = 0
         publisher = self.publisher
         alerts = self.alerts
@@ -424,6 +466,7 @@ class KpiWorker:
             worker_id=self.worker_id,
             app_id=self.settings.app_id,
             accounts=len(self.store),
+            future_events_held=self.engine.pending_count(),
             partitions=sorted(self.store.active_partitions or ()),
             changelog_records=self.io.records_sent,
             changelog_batches=self.io.batches_sent,

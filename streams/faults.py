@@ -1,4 +1,5 @@
-"""Fault injection for the kill-and-verify tests: never set in production.
+"""Test hooks for the kill-and-verify tests (fault injection, a test clock): never set in
+production.
 
 `SOCIALKPI_FAULT_DROP_FIRST_FETCH=1` makes the worker drop, once per input partition, the
 first fetched batch that carries records of that partition, after the consumer handed it
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+
+from kpis.timeutil import to_us
 
 log = logging.getLogger("streams")
 
@@ -35,3 +40,25 @@ def install(consumer: Any, input_topics: set[str]) -> None:
         return records
 
     consumer._getmany = getmany_dropping_first
+
+
+CLOCK_FILE = "SOCIALKPI_FAULT_CLOCK_FILE"
+
+
+def test_clock() -> Callable[[], int] | None:
+    """The worker's wall clock read from a file (one RFC 3339 time) when `CLOCK_FILE` is
+    set, so a test moves time in steps instead of sleeping; re-read when the file changes."""
+    path = os.environ.get(CLOCK_FILE)
+    if not path:
+        return None
+    cache: dict[str, Any] = {"mtime": None, "now": 0}
+
+    def now_us() -> int:
+        mtime = os.stat(path).st_mtime_ns
+        if mtime != cache["mtime"]:
+            with open(path) as handle:
+                cache["now"] = to_us(datetime.fromisoformat(handle.read().strip()))
+            cache["mtime"] = mtime
+        return int(cache["now"])
+
+    return now_us

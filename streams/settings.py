@@ -178,6 +178,13 @@ class WorkerSettings(BaseSettings):
         description="Pin the evaluation clock to this RFC 3339 time (tests, backfills); events "
         "after it are not applied, as in replay. Unset = wall clock.",
     )
+    max_future_s: float = Field(
+        24 * 3600.0,
+        ge=0,
+        description="Live: an event up to this far ahead of the wall clock waits in the "
+        "worker's state (changelog-backed) until the clock reaches it; further ahead it is "
+        "dead-lettered as future_time. Ignored when as_of is pinned (replay's rules).",
+    )
     prune_interval_s: float = Field(
         600.0, gt=0, description="Seconds between two prunes of expired state."
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 import faust
@@ -32,6 +32,7 @@ class StateTable(faust.Table[bytes, bytes]):
     socialkpi_io: KafkaTableIO | None = None
     socialkpi_ledger: OffsetLedger | None = None
     socialkpi_inputs: frozenset[str] = frozenset()  # input topic names
+    socialkpi_after_rebuild: Callable[[], object] | None = None  # e.g. reindex parked events
     socialkpi_rebuilds = 0  # how many times the local accounts were rebuilt (assignments)
 
     def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
@@ -51,6 +52,8 @@ class StateTable(faust.Table[bytes, bytes]):
         if store is not None:
             started = time.perf_counter()
             info = store.rebuild({tp.partition for tp in active_tps})
+            if self.socialkpi_after_rebuild is not None:
+                self.socialkpi_after_rebuild()
             self.socialkpi_rebuilds += 1
             positions = await self._seek_inputs()
             ledger = self.socialkpi_ledger
