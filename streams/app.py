@@ -251,9 +251,9 @@ class KpiWorker:
 
     # --- processing -----------------------------------------------------------------------
     async def process_batch(self, events: Sequence[Any]) -> None:
-        """Apply a batch, then wait until its state is in the changelog (only then does
-        Faust ack the events). A failure to write state stops the worker rather than let
-        Faust ack, and later commit, events whose effects are not stored."""
+        """Apply a batch, then wait until its state is in the changelog: only then are its
+        offsets durable in the ledger, and so committable. A failure to write state stops
+        the worker rather than commit events whose effects are not stored."""
         self.apply_batch(events)
         positions = self.ledger.applied()
         await self.send_state()

@@ -36,6 +36,7 @@ class WorkerStats:
     not_applied: Counter[str] = field(default_factory=Counter)
 
     def dead_letter(self, kind: str, reason: str) -> None:
+        kind = str(kind)  # a RejectKind: its value, in logs and the status alike
         self.dead_letters[kind] += 1
         self.batch_dead_letters[kind] += 1
         if reason in self.dead_letter_reasons or len(self.dead_letter_reasons) < MAX_REASONS:
