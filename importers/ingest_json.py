@@ -26,7 +26,7 @@ from pydantic_core import from_json
 from models.rejects import EventRejected, RejectKind
 
 MAX_DEPTH = 32  # contract events nest 3 levels, vendor payloads a handful; `{}` is 1
-MAX_INT_BITS = 133  # 40 decimal digits: far past any count or Unix time in milliseconds
+MAX_INT = 10**40  # 40 decimal digits: far past any count or Unix time in milliseconds
 # A whole string (JSON forbids raw newlines in one), a run of openers, of closers, a comma,
 # or a lone quote (an unterminated string).
 _TOKEN = re.compile(rb'"(?:[^"\\\n]|\\[^\n])*"|[\[{]+|[\]}]+|,|"')
@@ -104,7 +104,7 @@ def check_limits(value: Any) -> None:
             stack.extend((c, level + 1) for c in children if not isinstance(c, str | bool))
         elif isinstance(node, float) and not math.isfinite(node):
             raise EventRejected("number out of range (not finite)", RejectKind.INVALID_FIELD)
-        elif isinstance(node, int) and node.bit_length() > MAX_INT_BITS:
+        elif isinstance(node, int) and not -MAX_INT < node < MAX_INT:
             raise EventRejected("number out of range (over 40 digits)", RejectKind.INVALID_FIELD)
 
 
