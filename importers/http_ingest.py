@@ -17,10 +17,11 @@ never the query string (it may hold the token) nor bodies. Reference: docs/impor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -28,7 +29,7 @@ from aiokafka.errors import KafkaError
 
 from importers.ingest_batch import Batch
 from importers.ingest_judge import RequestError, judge_events, judge_webhooks, unknown_vendor
-from importers.ingest_kafka import connect
+from importers.ingest_kafka import close_quietly, connect
 from importers.settings import IngestSettings
 from importers.webhooks import VendorMapping
 from importers.writer import EventWriter
@@ -37,6 +38,7 @@ from models.rejects import RejectKind
 log = logging.getLogger("socialkpi.ingest")
 THREAD_BYTES = 256 * 1024  # larger bodies are judged in a thread, off the event loop
 Judged = Batch | RequestError
+T = TypeVar("T")
 LINGER_S = 2.0  # after an early answer (408, 413), unread body bytes are drained this long
 
 
@@ -99,8 +101,9 @@ class IngestServer:
     async def _stop(self, _app: web.Application) -> None:
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
-        if self._ready.is_set():
-            await self.writer.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        await close_quietly(self.writer)
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -152,7 +155,9 @@ class IngestServer:
         vendor = request.match_info["vendor"]
         mapping = self.mappings.get(vendor)
         if mapping is None:
-            batch, error = unknown_vendor(request.path, vendor[:40], body, list(self.mappings))
+            known = list(self.mappings)
+            judged = await _judge(len(body), unknown_vendor, request.path, vendor[:40], body, known)
+            batch, error = judged
             return await self._commit(request, batch, _error(error))
         limit = self.settings.max_batch_events
         args = (request.path, body, limit, mapping, account, self._key)
@@ -173,11 +178,8 @@ class IngestServer:
     async def _answer(
         self, request: web.Request, body: bytes, judge: Callable[..., Judged], *args: Any
     ) -> web.Response:
-        """Judge (in a thread for a large body: the event loop keeps serving), then commit."""
-        if len(body) > THREAD_BYTES:
-            judged = await asyncio.to_thread(judge, *args)
-        else:
-            judged = judge(*args)
+        """Judge, then commit."""
+        judged = await _judge(len(body), judge, *args)
         if isinstance(judged, RequestError):
             return _error(judged)
         return await self._commit(request, judged)
@@ -207,6 +209,13 @@ class IngestServer:
     def _too_large(self) -> web.Response:
         limit = self.settings.max_body_bytes
         return _error(RequestError(f"body larger than {limit} bytes", RejectKind.OVERSIZE))
+
+
+async def _judge(size: int, judge: Callable[..., T], *args: Any) -> T:
+    """In a thread for a large body (the event loop keeps serving), else inline."""
+    if size > THREAD_BYTES:
+        return await asyncio.to_thread(judge, *args)
+    return judge(*args)
 
 
 def _error(error: RequestError) -> web.Response:

@@ -59,7 +59,9 @@ def describe(error: BaseException, settings: WorkerSettings) -> str:
             f"TLS with Kafka at {where} failed ({name}); check SOCIALKPI_KAFKA_SSL_CAFILE, "
             "SOCIALKPI_KAFKA_SSL_CERTFILE and SOCIALKPI_KAFKA_SSL_KEYFILE"
         )
-    return f"Kafka not reachable at {where} ({name}); check SOCIALKPI_KAFKA_BOOTSTRAP"
+    if isinstance(error, KafkaError | OSError | TimeoutError):
+        return f"Kafka not reachable at {where} ({name}); check SOCIALKPI_KAFKA_BOOTSTRAP"
+    return f"Kafka setup at {where} failed ({name}: {str(error)[:300]})"  # e.g. topic layout
 
 
 async def connect(
@@ -76,14 +78,14 @@ async def connect(
             if isinstance(writer, KafkaWriter):
                 await probe(writer.settings)
             await writer.start()
-        except (KafkaError, OSError, TimeoutError) as error:
+        except Exception as error:
             if not isinstance(writer, KafkaWriter):
                 raise ValueError(f"{writer.description}: {error}") from None
             line = describe(error, writer.settings)
             log.error("%s; retrying in %.1f s (attempt %d)", line, delay, attempt)
             log.debug("Kafka start failed", exc_info=True)
             tried.set()
-            await _quiet_close(writer)
+            await close_quietly(writer)
             await asyncio.sleep(delay)
             delay = min(delay * 2, retry_max_s)
             continue
@@ -112,7 +114,7 @@ async def probe(settings: WorkerSettings) -> None:
     raise failure or KafkaConnectionError("no bootstrap server")
 
 
-async def _quiet_close(writer: EventWriter) -> None:
+async def close_quietly(writer: EventWriter) -> None:
     """Drop a half-started producer before the next attempt."""
     try:
         await writer.close()

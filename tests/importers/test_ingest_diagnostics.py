@@ -46,6 +46,8 @@ def test_one_line_per_cause_naming_the_setting() -> None:
         line = describe(error, settings)
         assert "refused the SASL login" in line and "SOCIALKPI_KAFKA_SASL_PASSWORD" in line
     assert "ACLs" in describe(TopicAuthorizationFailedError(), settings)
+    layout = describe(RuntimeError("topics with a partition count other than 6"), settings)
+    assert layout.startswith("Kafka setup at kafka-1:9092 failed (RuntimeError: topics")
     for line in (unreachable, describe(SaslAuthenticationFailed(), settings)):
         assert "\n" not in line
 
