@@ -8,6 +8,8 @@ passwords, a URL that may carry a password) are ``SecretStr``: never in ``repr``
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -66,6 +68,12 @@ class SinkSettings(BaseSettings):
     metrics_recent_posts: int = Field(
         20, ge=0, description="Per-post series are exported for this many most recent posts."
     )
+
+    def redis_address(self) -> str:
+        """host:port/db of the Redis URL, without credentials (safe to print)."""
+        parts = urlsplit(self.redis_url.get_secret_value())
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}{parts.path}"
 
     @model_validator(mode="after")
     def _check_tls(self) -> SinkSettings:

@@ -39,7 +39,9 @@ from streams import faults
 from streams.alerts import last_transitions, restore_firing
 from streams.dead_letters import dead_letter_document
 from streams.lag import input_lag
+from streams.locate import RecordLocator
 from streams.offsets import Admit, OffsetLedger
+from streams.preflight import preflight
 from streams.publisher import FanoutPublisher, RecordsPublisher
 from streams.settings import WorkerSettings, topic_for_type
 from streams.state_table import KafkaTableIO, StateTable
@@ -113,6 +115,7 @@ class KpiWorker:
         self.table.socialkpi_store = self.store
         self.table.socialkpi_io = self.io
         self.ledger = OffsetLedger()
+        self.locator = RecordLocator(settings)
         self.table.socialkpi_ledger = self.ledger
         self.table.socialkpi_inputs = frozenset(settings.topics.values())
         self._last_commit = 0.0
@@ -258,7 +261,7 @@ class KpiWorker:
         positions = self.ledger.applied()
         await self.send_state()
         self.ledger.durable(positions)
-        await self.seek_back()
+        await self.resync()
         if time.monotonic() - self._last_commit >= self.settings.commit_interval_s:
             await self.commit_offsets()
         now = time.monotonic()
@@ -282,10 +285,19 @@ class KpiWorker:
             await self.app.crash(error)
             raise
 
-    async def seek_back(self) -> None:
-        """Seek partitions whose records were fetched but never delivered (see the ledger)."""
-        for tp, offset in self.ledger.take_seeks(time.monotonic()).items():
-            log.info("seeking %s[%s] back to %d", tp.topic, tp.partition, offset)
+    async def resync(self) -> None:
+        """Partitions that jumped: ask the broker what exists from the expected offset on,
+        then seek to that record (see the ledger)."""
+        ledger = self.ledger
+        for tp, offset in ledger.take_probes().items():
+            try:
+                first, end = await self.locator.first_at_or_after(tp, offset)
+            except Exception as error:  # the broker is away: probed again after the next batch
+                log.warning("locating %s[%s]@%d failed: %r", tp.topic, tp.partition, offset, error)
+                continue
+            ledger.located(tp, first, end)
+        for tp, offset in ledger.take_seeks(time.monotonic()).items():
+            log.info("seeking %s[%s] to %d", tp.topic, tp.partition, offset)
             try:
                 await self.app.consumer.seek(tp, offset)
             except Exception as error:  # revoked meanwhile: the next assignment positions it
@@ -476,6 +488,7 @@ class KpiWorker:
 
     async def _on_shutdown(self, sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         await self.commit_offsets()
+        await self.locator.close()
         await self.io.close()
         if self.publisher is not None:
             await self.publisher.close()
@@ -495,7 +508,7 @@ class KpiWorker:
                 log.debug("reading fetch positions failed: %r", error)
             else:
                 self.ledger.watch(positions)
-                await self.seek_back()
+                await self.resync()
         await self.commit_offsets()
 
     async def _evaluate_timer(self) -> None:
@@ -508,7 +521,7 @@ class KpiWorker:
         if self.exporter is None or self.app.rebalancing:
             return
         try:
-            lags = await input_lag(self.app.consumer, set(self.settings.topics.values()))
+            lags = await input_lag(self.app.consumer, self.ledger.committed_positions())
         except Exception as error:  # a rebalance or a broker hiccup: next tick
             log.debug("reading the consumer lag failed: %r", error)
             return
@@ -548,6 +561,7 @@ def run_worker(settings: WorkerSettings | None = None) -> None:
     settings = settings or WorkerSettings()
     loop = new_event_loop(settings.event_loop)
     asyncio.set_event_loop(loop)
+    loop.run_until_complete(preflight(settings, SinkSettings()))
     if settings.create_topics:
         loop.run_until_complete(ensure_topics(settings))
     worker = KpiWorker(settings)

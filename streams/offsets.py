@@ -11,10 +11,13 @@ acks off (Faust commits none of their offsets) and this ledger does the bookkeep
 - `assign(tp, start)` once the partition is positioned (committed offset, else earliest);
 - `admit(tp, offset)` for every message, in the order the agent sees them: `APPLY` for the
   next expected offset; `SKIP` for an offset already applied (a re-delivery after a seek);
-  `DISCARD` for a jump forward: the records in between were fetched and lost, so the ledger
-  asks for a seek back (`take_seeks`) and discards what still comes from before the seek. The
-  first record at or below the jump ends the resync: the partition really holds nothing
-  between the expected offset and that record (compaction, transaction markers);
+  `DISCARD` for a jump forward. Offsets alone cannot tell records lost on the way from
+  offsets that hold no record (compaction, transaction markers), so the worker asks the
+  broker (`take_probes` → `located`: the first record at or after the expected offset),
+  then seeks there (`take_seeks`); until that very record arrives, everything else of the
+  partition is discarded (fetched before the seek, or lost again: sought again);
+- `watch(positions)` finds a loss at the tail of a partition, where no later record comes
+  to reveal the jump;
 - `applied()` snapshots the positions after a batch; `durable(snapshot)` marks them
   committable once that batch's state is in the changelog; `to_commit()` yields what moved.
 
@@ -45,12 +48,14 @@ class _Cursor:
     next: int  # the offset of the next record to apply
     durable: int  # every record below is applied and its state in the changelog
     committed: int  # what was last committed
-    resync_jump: int | None = None  # offset seen past `next`, while a seek back is pending
-    sought_at: float = 0.0  # when the last seek back was handed out (the caller's clock)
+    probing: bool = False  # a jump was seen: waiting for the broker to say what exists
+    first: int | None = None  # the first record at or after `next` (known): sought, awaited
+    sought_at: float = 0.0  # when the last seek to `first` was handed out (caller's clock)
     idle_next: int | None = None  # `next` when the consumer was last seen ahead of it
-    # A resync started by `watch`: records fetched before its seek lie below the jump too,
-    # so only `next` itself ends it; a later record starts an ordinary resync from there.
-    resync_exact: bool = False
+
+    @property
+    def resyncing(self) -> bool:
+        return self.probing or self.first is not None
 
 
 class OffsetLedger:
@@ -58,7 +63,7 @@ class OffsetLedger:
 
     def __init__(self) -> None:
         self._cursors: dict[TopicPartition, _Cursor] = {}
-        self._seeks: dict[TopicPartition, int] = {}
+        self._new_seeks: set[TopicPartition] = set()
         self.gaps_lost = 0  # jumps over records that were fetched and never delivered
         self.gaps_empty = 0  # jumps over offsets that hold no record
 
@@ -66,12 +71,12 @@ class OffsetLedger:
         """Start (or restart) partitions at the offsets they were positioned to."""
         for tp, start in positions.items():
             self._cursors[tp] = _Cursor(next=start, durable=start, committed=start)
-            self._seeks.pop(tp, None)
+            self._new_seeks.discard(tp)
 
     def revoke(self, tps: Iterable[TopicPartition]) -> None:
         for tp in tps:
             self._cursors.pop(tp, None)
-            self._seeks.pop(tp, None)
+            self._new_seeks.discard(tp)
 
     def owned(self) -> set[TopicPartition]:
         return set(self._cursors)
@@ -81,67 +86,75 @@ class OffsetLedger:
         if cursor is None:
             return Admit.DISCARD
         expected = cursor.next
-        jump = cursor.resync_jump
-        if jump is not None:
-            if offset > jump or offset < expected:
-                return Admit.DISCARD if offset > jump else Admit.SKIP
-            if cursor.resync_exact and offset > expected:
-                cursor.resync_exact = False
-                cursor.resync_jump = offset
-                self._seeks[tp] = expected
-                return Admit.DISCARD
-            cursor.resync_exact = False
-            # The first record after the seek back: nothing exists in [expected, offset).
-            cursor.resync_jump = None
-            if offset > expected:
-                self.gaps_empty += 1
-                log.info("%s[%s]: offsets %d..%d hold no record", *_name(tp), expected, offset - 1)
-            else:
-                self.gaps_lost += 1
-                log.warning(
-                    "%s[%s]: records %d..%d were fetched but never delivered; read again",
-                    *_name(tp),
-                    expected,
-                    jump - 1,
-                )
-            cursor.next = offset + 1
-            return Admit.APPLY
-        if offset == expected:
+        first = cursor.first
+        if first is not None:
+            if offset == first:
+                cursor.first = None
+                cursor.next = offset + 1
+                return Admit.APPLY
+            return Admit.SKIP if offset < first else Admit.DISCARD
+        if offset == expected and not cursor.probing:
             cursor.next = offset + 1
             return Admit.APPLY
         if offset < expected:
             return Admit.SKIP
-        cursor.resync_jump = offset
-        self._seeks[tp] = expected
+        cursor.probing = True
         return Admit.DISCARD
 
+    def take_probes(self) -> dict[TopicPartition, int]:
+        """Partitions that jumped: ask the broker for the first record at or after these."""
+        return {tp: c.next for tp, c in self._cursors.items() if c.probing}
+
+    def located(self, tp: TopicPartition, first: int | None, end: int) -> None:
+        """The broker's answer to a probe: `first` is the offset of the first record at or
+        after `next`, None when there is none below the partition's `end` offset (then the
+        offsets up to `end` hold no record: transaction markers at the tail)."""
+        cursor = self._cursors.get(tp)
+        if cursor is None or not cursor.probing:
+            return
+        cursor.probing = False
+        if first is None:
+            cursor.next = max(cursor.next, end)
+            return
+        if first == cursor.next:
+            self.gaps_lost += 1
+            log.warning(
+                "%s[%s]: records from %d were never delivered; read again", *_name(tp), first
+            )
+        else:
+            self.gaps_empty += 1
+            log.info("%s[%s]: offsets %d..%d hold no record", *_name(tp), cursor.next, first - 1)
+        cursor.first = first
+        self._new_seeks.add(tp)
+
     def take_seeks(self, now: float, again_after: float = 1.0) -> dict[TopicPartition, int]:
-        """Seeks back the worker must perform now. A partition still resyncing `again_after`
-        seconds after its last seek is asked again: a seek can race with records fetched
-        before it, which Faust then drops as already read."""
+        """Seeks the worker must perform now: to each located first record, and again
+        `again_after` seconds later while it has not arrived (a seek can race with records
+        fetched before it, which Faust then drops as already read)."""
+        seeks = {}
         for tp, cursor in self._cursors.items():
-            if cursor.resync_jump is not None and now - cursor.sought_at >= again_after:
-                self._seeks.setdefault(tp, cursor.next)
-        seeks, self._seeks = self._seeks, {}
-        for tp in seeks:
-            self._cursors[tp].sought_at = now
+            if cursor.first is None:
+                continue
+            if tp in self._new_seeks or now - cursor.sought_at >= again_after:
+                seeks[tp] = cursor.first
+                cursor.sought_at = now
+        self._new_seeks.clear()
         return seeks
 
     def watch(self, positions: Mapping[TopicPartition, int]) -> None:
         """Called now and then with the consumer's fetch positions. A position ahead of
         `next` means records are in flight, or were lost with no later record to reveal
         the jump (the tail of a partition): ahead twice in a row with no progress, the
-        partition is sought back."""
+        partition is probed."""
         for tp, position in positions.items():
             cursor = self._cursors.get(tp)
-            if cursor is None or position <= cursor.next:
-                if cursor is not None:
-                    cursor.idle_next = None
+            if cursor is None:
                 continue
-            if cursor.idle_next == cursor.next and cursor.resync_jump is None:
-                cursor.resync_jump = position
-                cursor.resync_exact = True
-                self._seeks[tp] = cursor.next
+            if position <= cursor.next:
+                cursor.idle_next = None
+                continue
+            if cursor.idle_next == cursor.next and not cursor.resyncing:
+                cursor.probing = True
             cursor.idle_next = cursor.next
 
     def applied(self) -> dict[TopicPartition, int]:
@@ -168,8 +181,12 @@ class OffsetLedger:
             if cursor is not None and offset > cursor.committed:
                 cursor.committed = offset
 
+    def committed_positions(self) -> dict[TopicPartition, int]:
+        """The last committed offset of every owned partition (for the lag gauge)."""
+        return {tp: cursor.committed for tp, cursor in self._cursors.items()}
+
     def resyncing(self) -> int:
-        return sum(1 for cursor in self._cursors.values() if cursor.resync_jump is not None)
+        return sum(1 for cursor in self._cursors.values() if cursor.resyncing)
 
 
 def _name(tp: TopicPartition) -> tuple[str, int]:

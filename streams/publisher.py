@@ -9,6 +9,7 @@ failing sink (Redis down) does not stop the other (Prometheus keeps its gauges f
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -35,6 +36,7 @@ class FanoutPublisher:
     def __init__(self, sinks: Sequence[RecordsPublisher]) -> None:
         self.sinks = list(sinks)
         self._failed: set[int] = set()
+        self._down: set[int] = set()  # sinks whose failure was reported (said once)
         self.failures = 0
 
     async def publish(
@@ -54,6 +56,10 @@ class FanoutPublisher:
                     await sink.flush(summary)
                 except Exception:
                     self._fail(index, sink)
+                else:
+                    if index in self._down:
+                        self._down.discard(index)
+                        log.warning("publishing to %s works again", type(sink).__name__)
         self._failed.clear()  # every sink gets the next evaluation again
 
     def call(self, method: str, *args: Any) -> None:
@@ -71,8 +77,19 @@ class FanoutPublisher:
                 log.exception("closing %s failed", type(sink).__name__)
 
     def _fail(self, index: int, sink: RecordsPublisher) -> None:
+        """One line when a sink goes down (the traceback at debug level), then quiet until
+        it works again: a wrong Redis password must not print a traceback per evaluation."""
         self.failures += 1
         self._failed.add(index)
-        log.exception(
-            "publishing to %s failed; retried at the next evaluation", type(sink).__name__
-        )
+        error = sys.exc_info()[1]
+        name = type(sink).__name__
+        if index not in self._down:
+            self._down.add(index)
+            log.error(
+                "publishing to %s failed (%s: %s); retried at every evaluation; check its "
+                "settings (SOCIALKPI_REDIS_*)",
+                name,
+                type(error).__name__,
+                error,
+            )
+        log.debug("publishing to %s failed", name, exc_info=True)

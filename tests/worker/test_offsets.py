@@ -31,6 +31,8 @@ def test_a_lost_fetch_is_read_again_not_committed_across() -> None:
     assert ledger.admit(A, 100) is Admit.APPLY
     # 101..199 were fetched and never delivered: the next record seen is 200.
     assert ledger.admit(A, 200) is Admit.DISCARD
+    assert ledger.take_probes() == {A: 101}
+    ledger.located(A, 101, end=202)  # the broker has a record at 101
     assert ledger.take_seeks(now=0.0) == {A: 101}
     assert ledger.admit(A, 201) is Admit.DISCARD  # fetched before the seek
     ledger.durable(ledger.applied())
@@ -48,8 +50,10 @@ def test_offsets_without_records_are_crossed_after_one_seek() -> None:
     ledger.assign({A: 0})
     assert ledger.admit(A, 0) is Admit.APPLY
     assert ledger.admit(A, 2) is Admit.DISCARD  # offset 1 is a commit marker
-    assert ledger.take_seeks(now=0.0) == {A: 1}
-    assert ledger.admit(A, 2) is Admit.APPLY  # first record after the seek: 1 holds nothing
+    assert ledger.take_probes() == {A: 1}
+    ledger.located(A, 2, end=3)  # the broker's first record at or after 1 is 2
+    assert ledger.take_seeks(now=0.0) == {A: 2}
+    assert ledger.admit(A, 2) is Admit.APPLY
     assert ledger.gaps_empty == 1
     assert ledger.applied() == {A: 3}
 
@@ -70,16 +74,31 @@ def test_a_lost_tail_is_found_by_watching_the_fetch_position() -> None:
     ledger.assign({A: 0})
     ledger.admit(A, 0)
     ledger.watch({A: 9})  # records 1..8 may still be in flight
-    assert ledger.take_seeks(now=0.0) == {}
+    assert ledger.take_probes() == {}
     ledger.watch({A: 9})  # no progress since: they were lost
+    assert ledger.take_probes() == {A: 1}
+    ledger.located(A, 1, end=9)
     assert ledger.take_seeks(now=0.0) == {A: 1}
     assert ledger.admit(A, 1) is Admit.APPLY
+
+
+def test_markers_at_the_tail_are_crossed_without_a_record() -> None:
+    ledger = OffsetLedger()
+    ledger.assign({A: 0})
+    ledger.admit(A, 0)
+    ledger.watch({A: 3})
+    ledger.watch({A: 3})  # offsets 1 and 2 are transaction markers: nothing will come
+    ledger.located(A, None, end=3)
+    assert ledger.take_seeks(now=0.0) == {}
+    ledger.durable(ledger.applied())
+    assert ledger.to_commit() == {A: 3}
 
 
 def test_a_resync_is_asked_again_only_after_a_pause() -> None:
     ledger = OffsetLedger()
     ledger.assign({A: 0})
     ledger.admit(A, 7)
+    ledger.located(A, 0, end=8)
     assert ledger.take_seeks(now=10.0) == {A: 0}
     assert ledger.take_seeks(now=10.5) == {}
     assert ledger.take_seeks(now=11.0) == {A: 0}
@@ -97,8 +116,9 @@ def test_committed_offsets_never_pass_a_record_not_applied(
 ) -> None:
     """A partition whose offsets in `holes` hold no record; a consumer that keeps `depth`
     fetched batches in flight (a seek does not recall them), loses the fetches numbered in
-    `drops`, and seeks when asked. Every record is applied exactly once, in order, and no
-    commit ever passes a record not applied."""
+    `drops` (a seek's fetch too), answers probes as the broker would, and seeks when asked.
+    Every record is applied exactly once, in order, and no commit passes a record not
+    applied."""
     records = [o for o in range(size) if o not in holes]
     ledger = OffsetLedger()
     ledger.assign({A: 0})
@@ -126,6 +146,8 @@ def test_committed_offsets_never_pass_a_record_not_applied(
             ledger.committed({A: commit})
         if not inflight:  # idle: the worker's timer compares positions with the ledger
             ledger.watch({A: position})
+        for _tp, start in ledger.take_probes().items():
+            ledger.located(A, next((o for o in records if o >= start), None), end=size)
         now += 2.0
         for _tp, offset in ledger.take_seeks(now).items():
             position = offset
