@@ -207,6 +207,7 @@ class KpiWorker:
             topic_replication_factor=s.replication_factor,
             table_standby_replicas=0,
             broker_session_timeout=s.session_timeout_s,
+            consumer_group_instance_id=s.group_instance_id,
             broker_heartbeat_interval=s.heartbeat_interval_s,
             broker_commit_interval=s.commit_interval_s,
             stream_recovery_delay=s.recovery_delay_s,

@@ -137,6 +137,13 @@ class WorkerSettings(BaseSettings):
         ge=6.0,
         description="Kafka group session timeout: how long a dead worker keeps its partitions.",
     )
+    group_instance_id: str | None = Field(
+        None,
+        description="Static group membership (Kafka group.instance.id): a name unique to this "
+        "worker and stable across its restarts (e.g. the pod or host name plus a slot). A "
+        "restarted worker with the same name takes its partitions back at once instead of "
+        "waiting session_timeout_s for the dead one to be expelled. Unset: dynamic membership.",
+    )
     heartbeat_interval_s: float = Field(3.0, gt=0, description="Kafka group heartbeat interval.")
     recovery_delay_s: float = Field(
         3.0, ge=0, description="Wait after a rebalance before table recovery (Faust setting)."
