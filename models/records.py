@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 RecordValue = int | float | Decimal
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encode_sorted = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 
 
 class KpiRecord(NamedTuple):
@@ -50,3 +52,22 @@ class KpiRecord(NamedTuple):
     def sort_key(self) -> tuple[str, str, str, tuple[tuple[str, str | int], ...]]:
         """Stable order: a KPI's dims always come in the same keys and types."""
         return (self.account_id, self.kpi, self.period, tuple(self.dims.items()))
+
+
+class RecordKey(NamedTuple):
+    """A record's identity within its account (what an evaluation delta deletes)."""
+
+    kpi: str
+    period: str
+    dims: dict[str, str | int]
+
+
+def dims_json(dims: Mapping[str, str | int]) -> str:
+    """Dims as compact JSON with sorted keys (the identity part of `record_key`)."""
+    return _encode_sorted(dims)
+
+
+def record_key(record: KpiRecord | RecordKey) -> str:
+    """Identity of a record within its account: ``kpi|period|dims`` (dims as `dims_json`),
+    the same string as the Redis view's hash field (`sinks.redis_view.record_field`)."""
+    return f"{record.kpi}|{record.period}|{dims_json(record.dims)}"
