@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import orjson
+
 RecordValue = int | float | Decimal
+# The reference encoding (compact, UTF-8 kept): a record's JSON is the bytes of
+# `_encode(record.to_dict())`. orjson writes the same bytes for a str and for a dict of str
+# and int, several times faster; floats are written by `float.__repr__`, which is what json
+# does (orjson spells some differently: 1e-07 as 1e-7); whatever orjson refuses (a lone
+# surrogate, an integer beyond 64 bits, a non-str key) takes `_encode`.
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_dumps = orjson.dumps
+_int_repr = int.__repr__
+_float_repr = float.__repr__
 _encode_sorted = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode
 
 
@@ -43,10 +53,24 @@ class KpiRecord(NamedTuple):
 
     def to_json(self) -> str:
         """Compact JSON in the contract's field order (same bytes as dumping `to_dict`)."""
+        account_id, kpi, period, value, as_of, dims = self
+        try:
+            account = _dumps(account_id).decode()
+            breakdown = _dumps(dims).decode() if dims else "{}"
+        except TypeError:
+            account, breakdown = _encode(account_id), _encode(dims)
+        kind = type(value)
+        if kind is int:
+            text = _int_repr(value)
+        elif kind is float:
+            text = _float_repr(value)
+            if text[-1] in "nf":  # nan, inf, -inf: json writes NaN, Infinity, -Infinity
+                text = _encode(value)
+        else:
+            text = _json_value(value)
         return (
-            f'{{"account_id":{_encode(self.account_id)},"kpi":"{self.kpi}",'
-            f'"period":"{self.period}","dims":{_encode(self.dims)},'
-            f'"value":{_encode(self.json_value())},"as_of":"{self.as_of}"}}'
+            f'{{"account_id":{account},"kpi":"{kpi}","period":"{period}",'
+            f'"dims":{breakdown},"value":{text},"as_of":"{as_of}"}}'
         )
 
     def sort_key(self) -> tuple[str, str, str, tuple[tuple[str, str | int], ...]]:
@@ -71,3 +95,52 @@ def record_key(record: KpiRecord | RecordKey) -> str:
     """Identity of a record within its account: ``kpi|period|dims`` (dims as `dims_json`),
     the same string as the Redis view's hash field (`sinks.redis_view.record_field`)."""
     return f"{record.kpi}|{record.period}|{dims_json(record.dims)}"
+
+
+def _json_value(value: RecordValue) -> str:
+    """A record's value as JSON: `json`'s own spelling of ints and floats, money quoted."""
+    kind = type(value)
+    if kind is int:
+        return _int_repr(value)
+    if kind is float:
+        text = _float_repr(value)
+        return text if text[-1] not in "nf" else _encode(value)
+    if isinstance(value, Decimal):
+        return f'"{value:f}"'  # digits, sign and point (or NaN, Infinity): nothing to escape
+    return _encode(value)  # a bool, an int or float subclass: what json makes of it
+
+
+def records_jsonl(records: Iterable[KpiRecord]) -> str:
+    """`record.to_json() + "\n"` for each record, joined: the replay's stdout (about five
+    times faster than json). Records of an account come together: its id is encoded once."""
+    records = records if isinstance(records, list | tuple) else list(records)
+    try:
+        return _records_jsonl(records)
+    except TypeError:  # something orjson refuses: the record-by-record path
+        return "".join([record.to_json() + "\n" for record in records])
+
+
+def _records_jsonl(records: Iterable[KpiRecord]) -> str:
+    parts: list[str] = []
+    keep, dumps, int_repr, float_repr = parts.append, _dumps, _int_repr, _float_repr
+    last: str | None = None
+    head = ""
+    for account_id, kpi, period, value, as_of, dims in records:
+        if account_id is not last:
+            last = account_id
+            head = f'{{"account_id":{dumps(account_id).decode()},"kpi":"'
+        kind = type(value)
+        if kind is int:
+            text = int_repr(value)
+        elif kind is float:
+            text = float_repr(value)
+            if text[-1] in "nf":
+                text = _encode(value)
+        else:
+            text = _json_value(value)
+        breakdown = dumps(dims).decode() if dims else "{}"
+        keep(
+            f'{head}{kpi}","period":"{period}","dims":{breakdown},"value":{text},'
+            f'"as_of":"{as_of}"}}\n'
+        )
+    return "".join(parts)
