@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kpis.config import EngineConfig
 from kpis.daily import last_expired_day
-from kpis.emit import Emitter, retained_day_cutoff
+from kpis.emit import Emitter, bucket_next_change, retained_day_cutoff
 from kpis.state import AccountState, Actor
 from kpis.timeutil import DAY_US, day_of
 from models.events import PostInteraction
@@ -90,10 +90,11 @@ def warm_prospects(
     return warm
 
 
-def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> list[WarmProspect]:
+    """The records; returns the ranked warm prospects (`warm_prospects`) they count."""
     counts = interaction_counts(st, emit.as_of, cfg)
     if not counts:
-        return
+        return []
     histogram = dict.fromkeys((label for label, _, _ in BUCKETS), 0)
     for n in counts.values():
         for label, low, high in BUCKETS:
@@ -105,6 +106,13 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     warm = warm_prospects(st, emit.as_of, cfg, counts)
     emit("warm_prospects", "total", len(warm))
     emit("warm_prospects_to_invite", "total", sum(w.invite_to_connect for w in warm))
+    return warm
+
+
+def next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `evaluate` may change with no event: a day of history enters or leaves."""
+    days = {day for actor in st.actors.values() for day in actor.days}
+    return bucket_next_change(as_of, days, cfg.actor_retention_us)
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:

@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from kpis.config import EngineConfig
 from kpis.daily import day_expired, drop_expired_days, last_expired_day
-from kpis.emit import Emitter, money, ratio, retained_day_cutoff
+from kpis.emit import Emitter, bucket_next_change, earliest, money, ratio, retained_day_cutoff
 from kpis.state import AD_EVENT_FIELD, AD_FIELDS, AccountState, AdGroup, AdReport
 from kpis.timeutil import DAY_US, day_info, day_of, day_of_date
 from models.events import AdDailyReport, AdEvent
 
 GroupKey = tuple[int, str, str, str, str]  # day, campaign, creative, format, currency
+CardKey = tuple[int, str, str, str, str, int]  # the group's key and the card_index
 _ZERO = Decimal(0)
 _THOUSAND = Decimal(1000)
 OPTIONAL_COUNTS = AD_FIELDS[2:]  # video_views, sends, opens, leads, conversions
@@ -88,52 +89,104 @@ def retained_groups(
 
 
 def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
-    add = emit.add
     for key, counts, spend in retained_groups(st, emit.as_of, cfg):
-        day, campaign, creative, ad_format, currency = key
-        period = day_info(day).day_label
-        # One dims dict shared by the group's records (never mutated).
-        dims: dict[str, str | int] = {
-            "campaign_id": campaign,
-            "creative_id": creative,
-            "format": ad_format,
-            "currency": currency,
-        }
-        impressions, clicks = counts[0] or 0, counts[1] or 0
-        add("ad_impressions", period, impressions, dims)
-        add("ad_clicks", period, clicks, dims)
-        add("ad_spend", period, spend, dims)
-        if impressions:
-            add("ad_ctr", period, float(clicks) / float(impressions), dims)  # `ratio`
-            add("ad_cpm", period, money(spend * _THOUSAND / impressions), dims)
-        if clicks:
-            add("ad_cpc", period, money(spend / clicks), dims)
-        video_views, sends, opens, leads, conversions = counts[2:]
-        for name, value in zip(OPTIONAL_KPIS, counts[2:], strict=True):
-            if value:
-                add(name, period, value, dims)
-        if video_views:
-            add("ad_cpv", period, money(spend / video_views), dims)
-        if sends:
-            add("ad_cps", period, money(spend / sends), dims)
-            add("ad_open_rate", period, float(opens or 0) / float(sends), dims)
-        if leads:
-            add("ad_cpl", period, money(spend / leads), dims)
-        if clicks:
-            add("ad_conversion_rate", period, float(conversions or 0) / float(clicks), dims)
-        if conversions:
-            add("ad_cpa", period, money(spend / conversions), dims)
-    first_day = retained_day_cutoff(emit.as_of, cfg.bucket_retention_us)
-    for card_key, (impressions, clicks) in st.cards.items():
-        day, campaign, creative, ad_format, currency, card_index = card_key
-        if not first_day <= day <= day_of(emit.as_of):
-            continue
-        period = day_info(day).day_label
-        dims = {"campaign_id": campaign, "creative_id": creative, "format": ad_format}
-        dims["currency"] = currency
-        emit("ad_card_impressions", period, impressions, **dims, card_index=card_index)
-        emit("ad_card_clicks", period, clicks, **dims, card_index=card_index)
-        emit("ad_card_ctr", period, ratio(clicks, impressions), **dims, card_index=card_index)
+        group_records(emit, key, counts, spend)
+    first_day, last_day = (
+        retained_day_cutoff(emit.as_of, cfg.bucket_retention_us),
+        day_of(emit.as_of),
+    )
+    for card_key, card in st.cards.items():
+        if first_day <= card_key[0] <= last_day:
+            card_records(emit, card_key, card)
+
+
+def group_records(emit: Emitter, key: GroupKey, counts: list[int | None], spend: Decimal) -> None:
+    """The records of one ad group on its day (`effective` numbers)."""
+    add = emit.add
+    day, campaign, creative, ad_format, currency = key
+    period = day_info(day).day_label
+    # One dims dict shared by the group's records (never mutated).
+    dims: dict[str, str | int] = {
+        "campaign_id": campaign,
+        "creative_id": creative,
+        "format": ad_format,
+        "currency": currency,
+    }
+    impressions, clicks = counts[0] or 0, counts[1] or 0
+    add("ad_impressions", period, impressions, dims)
+    add("ad_clicks", period, clicks, dims)
+    add("ad_spend", period, spend, dims)
+    if impressions:
+        add("ad_ctr", period, float(clicks) / float(impressions), dims)  # `ratio`
+        add("ad_cpm", period, money(spend * _THOUSAND / impressions), dims)
+    if clicks:
+        add("ad_cpc", period, money(spend / clicks), dims)
+    video_views, sends, opens, leads, conversions = counts[2:]
+    for name, value in zip(OPTIONAL_KPIS, counts[2:], strict=True):
+        if value:
+            add(name, period, value, dims)
+    if video_views:
+        add("ad_cpv", period, money(spend / video_views), dims)
+    if sends:
+        add("ad_cps", period, money(spend / sends), dims)
+        add("ad_open_rate", period, float(opens or 0) / float(sends), dims)
+    if leads:
+        add("ad_cpl", period, money(spend / leads), dims)
+    if clicks:
+        add("ad_conversion_rate", period, float(conversions or 0) / float(clicks), dims)
+    if conversions:
+        add("ad_cpa", period, money(spend / conversions), dims)
+
+
+def card_records(emit: Emitter, card_key: CardKey, card: list[int]) -> None:
+    """The records of one carousel card of an ad group on its day."""
+    day, campaign, creative, ad_format, currency, card_index = card_key
+    impressions, clicks = card
+    period = day_info(day).day_label
+    dims = {"campaign_id": campaign, "creative_id": creative, "format": ad_format}
+    dims["currency"] = currency
+    emit("ad_card_impressions", period, impressions, **dims, card_index=card_index)
+    emit("ad_card_clicks", period, clicks, **dims, card_index=card_index)
+    emit("ad_card_ctr", period, ratio(clicks, impressions), **dims, card_index=card_index)
+
+
+def evaluate_group(
+    st: AccountState,
+    emit: Emitter,
+    key: GroupKey,
+    cards: list[CardKey],
+    cfg: EngineConfig,
+) -> int | None:
+    """The records of one group and its cards (`cards`: their keys) at `emit.as_of`, the
+    way `evaluate` emits them; returns the group's next change with no event (None: none)."""
+    as_of = emit.as_of
+    day = key[0]
+    included = retained_day_cutoff(as_of, cfg.bucket_retention_us) <= day <= day_of(as_of)
+    group = st.ads.get(key)
+    if included:
+        if group is not None:
+            counts, spend = effective(group, as_of)
+            group_records(emit, key, counts, spend)
+        for card_key in cards:
+            card = st.cards.get(card_key)
+            if card is not None:
+                card_records(emit, card_key, card)
+    # the day enters (at or before as_of) or leaves retention; a report becomes effective
+    change = bucket_next_change(as_of, (day,), cfg.bucket_retention_us)
+    if group is not None and group.report is not None and group.report.occurred_at > as_of:
+        change = earliest(change, group.report.occurred_at)
+    return change
+
+
+def spend_next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `spend_by_day` may change with no event (outcomes' ROI and CAC use it)."""
+    days = bucket_next_change(as_of, {key[0] for key in st.ads}, cfg.bucket_retention_us)
+    reports = [
+        group.report.occurred_at
+        for group in st.ads.values()
+        if group.report is not None and group.report.occurred_at > as_of
+    ]
+    return earliest(days, min(reports, default=None))
 
 
 def _cost_per(spend: Decimal, units: int | None) -> Decimal | None:

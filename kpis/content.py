@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, move_contribution
-from kpis.emit import Emitter, ratio, rollup
+from kpis.emit import Emitter, bucket_next_change, next_after, ratio, rollup
 from kpis.state import POST_FIELDS, POST_KIND_INDEX, AccountState, Post
 from kpis.timeutil import DAY_US, HOUR_US, day_info, day_of
 from models.events import PostInteraction, PostPublished, PostSnapshot
+from models.records import KpiRecord
 
 MINUTE_US = 60_000_000
 POST_KPIS = tuple(f"post_{name}" for name in POST_FIELDS)
@@ -153,73 +154,188 @@ def post_view(post: Post, start: int, as_of: int) -> PostView:
     return PostView([views, reactions, comments, shares, clicks], increments)
 
 
-def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
-    as_of = emit.as_of
+@dataclass(slots=True)
+class PostNumbers:
+    """Everything a post shows at one `as_of`: its records are built from these alone (the
+    incremental evaluation keeps them per post, to compare and rebuild without re-reading
+    the post's points)."""
+
+    totals: list[int]  # views, reactions, comments, shares, clicks
+    interactions: int
+    rate: float | None  # engagement rate, None when the post has no view
+    weekly: dict[int, list[int]]  # ISO week index -> [views, interactions] of its increments
+    # The 48-hour curve, when published at or before as_of (curve is False otherwise): the
+    # elapsed hours only, so both lists have `min(curve_hours, hours since publication + 1)`.
+    curve: bool
+    published_at: int | None
+    hourly_views: list[int]
+    hourly_interactions: list[int]
+    long_lived: int
+
+
+def post_numbers(post: Post, as_of: int, cfg: EngineConfig) -> PostNumbers | None:
+    """The post's numbers at `as_of`, or None when it shows no record then."""
     start = as_of - cfg.post_retention_us
+    published = post.published_at
+    if published is not None and published <= start:
+        return None  # curve retention is over
+    view = post_view(post, start, as_of)
+    increments = view.increments
+    if not increments and (published is None or published > as_of):
+        return None
+    totals = view.totals
+    interactions = totals[1] + totals[2] + totals[3] + totals[4]
     # ISO week index -> views / interactions: day 0 (1970-01-01) is a Thursday, so the week of
     # day d is (d + 3) // 7 and its Monday is 7 * week - 3.
-    weekly_views: dict[int, int] = {}
-    weekly_interactions: dict[int, int] = {}
-    for post_id, post in st.posts.items():
-        published = post.published_at
-        if published is not None and published <= start:
-            continue  # curve retention is over
-        view = post_view(post, start, as_of)
-        if not view.increments and (published is None or published > as_of):
-            continue
-        views, interactions = view.totals[0], sum(view.totals[1:])
-        dims: dict[str, str | int] = {"post_id": post_id}  # shared by the post's records
-        for name, total in zip(POST_KPIS, view.totals, strict=True):
-            emit.add(name, "total", total, dims)
-        emit.add("post_interactions", "total", interactions, dims)
-        rate = ratio(interactions, views)
-        if rate is not None:
-            emit.add("post_engagement_rate", "total", rate, dims)
-        for t, v, i in view.increments:
-            week = (t // DAY_US + 3) // 7
-            if week in weekly_views:
-                weekly_views[week] += v
-                weekly_interactions[week] += i
-            else:
-                weekly_views[week] = v
-                weekly_interactions[week] = i
-        if published is not None and published <= as_of:
-            _emit_curve(emit, post_id, published, view, cfg.curve_hours)
-    for week, v in weekly_views.items():
+    weekly: dict[int, list[int]] = {}
+    for t, v, i in increments:
+        week = (t // DAY_US + 3) // 7
+        sums = weekly.get(week)
+        if sums is None:
+            weekly[week] = [v, i]
+        else:
+            sums[0] += v
+            sums[1] += i
+    numbers = PostNumbers(
+        totals, interactions, ratio(interactions, totals[0]), weekly, False, published, [], [], 0
+    )
+    if published is not None and published <= as_of:
+        hours = cfg.curve_hours
+        elapsed = min(hours, (as_of - published) // HOUR_US + 1)
+        hourly_views, hourly_interactions = [0] * elapsed, [0] * elapsed
+        long_lived = 0
+        for t, v, i in increments:
+            hour = (t - published) // HOUR_US
+            if 0 <= hour < elapsed:
+                hourly_views[hour] += v
+                hourly_interactions[hour] += i
+            elif hour >= hours and i > 0:
+                long_lived = 1
+        numbers.curve = True
+        numbers.hourly_views, numbers.hourly_interactions = hourly_views, hourly_interactions
+        numbers.long_lived = long_lived
+    return numbers
+
+
+def post_next_change(post: Post, as_of: int, cfg: EngineConfig) -> int | None:
+    """The earliest evaluation time after `as_of` at which `post_numbers` may differ with no
+    new event (None: never): a point or snapshot reaching as_of or leaving the retention
+    window, the publication reached or past retention, the next hour of the curve."""
+    retention = cfg.post_retention_us
+    best = next_after(as_of, (*post.points, *post.snapshots), (0, retention))
+    published = post.published_at
+    if published is not None:
+        if published > as_of:
+            candidate = published
+        else:
+            candidate = published + retention
+            hour = (as_of - published) // HOUR_US + 1  # the next elapsed hour
+            if hour < cfg.curve_hours:
+                candidate = min(candidate, published + hour * HOUR_US)
+        best = candidate if best is None else min(best, candidate)
+    return best
+
+
+_new_record = tuple.__new__
+_TOTAL_KPIS = (*POST_KPIS, "post_interactions")
+CURVE_KPIS = (
+    "post_hourly_views",
+    "post_hourly_interactions",
+    "post_cumulative_views",
+    "post_cumulative_interactions",
+)
+
+
+def post_records(
+    account_id: str, as_of_label: str, post_id: str, numbers: PostNumbers
+) -> list[KpiRecord]:
+    """The post's records: totals, engagement rate, then its curve (4 records an hour) and
+    long-lived flag. Built directly (one dims dict per hour, shared by its 4 records)."""
+    new, cls = _new_record, KpiRecord
+    dims: dict[str, str | int] = {"post_id": post_id}  # shared by the post's records
+    out = [
+        new(cls, (account_id, name, "total", value, as_of_label, dims))
+        for name, value in zip(_TOTAL_KPIS, (*numbers.totals, numbers.interactions), strict=True)
+    ]
+    append = out.append
+    if numbers.rate is not None:
+        append(
+            new(cls, (account_id, "post_engagement_rate", "total", numbers.rate, as_of_label, dims))
+        )
+    if numbers.curve:
+        hourly, hourly_i, cumulative, cumulative_i = CURVE_KPIS
+        cum_v = cum_i = 0
+        for hour, (v, i) in enumerate(
+            zip(numbers.hourly_views, numbers.hourly_interactions, strict=True)
+        ):
+            cum_v += v
+            cum_i += i
+            hour_dims: dict[str, str | int] = {"post_id": post_id, "hour": hour}
+            append(new(cls, (account_id, hourly, "total", v, as_of_label, hour_dims)))
+            append(new(cls, (account_id, hourly_i, "total", i, as_of_label, hour_dims)))
+            append(new(cls, (account_id, cumulative, "total", cum_v, as_of_label, hour_dims)))
+            append(new(cls, (account_id, cumulative_i, "total", cum_i, as_of_label, hour_dims)))
+        append(
+            new(
+                cls, (account_id, "post_long_lived", "total", numbers.long_lived, as_of_label, dims)
+            )
+        )
+    return out
+
+
+def weekly_records(emit: Emitter, weekly: dict[int, list[int]]) -> None:
+    """Per account per ISO week: post views, interactions, engagement rate."""
+    for week, (v, i) in weekly.items():
         label = day_info(7 * week - 3).week_label
         emit("weekly_post_views", label, v)
-        emit("weekly_post_interactions", label, weekly_interactions[week])
-        emit("weekly_engagement_rate", label, ratio(weekly_interactions[week], v))
-    published_days = [
-        (int(key[1]), n) for key, n in st.daily.items() if key[0] == "posts_published"
-    ]
-    for label, n in rollup(published_days, ("week",), as_of, cfg.bucket_retention_us).items():
+        emit("weekly_post_interactions", label, i)
+        emit("weekly_engagement_rate", label, ratio(i, v))
+
+
+def add_weekly(into: dict[int, list[int]], weekly: dict[int, list[int]]) -> None:
+    for week, (v, i) in weekly.items():
+        sums = into.get(week)
+        if sums is None:
+            into[week] = [v, i]
+        else:
+            sums[0] += v
+            sums[1] += i
+
+
+def published_days(st: AccountState) -> list[tuple[int, int]]:
+    """(day, posts published) buckets."""
+    return [(int(key[1]), n) for key, n in st.daily.items() if key[0] == "posts_published"]
+
+
+def account_records(
+    emit: Emitter, st: AccountState, weekly: dict[int, list[int]], cfg: EngineConfig
+) -> None:
+    """The account-level content records: weekly post totals and posts published per week."""
+    weekly_records(emit, weekly)
+    for label, n in rollup(
+        published_days(st), ("week",), emit.as_of, cfg.bucket_retention_us
+    ).items():
         emit("posts_published", label, n)
 
 
-def _emit_curve(emit: Emitter, post_id: str, published: int, view: PostView, hours: int) -> None:
-    hourly_views, hourly_interactions = [0] * hours, [0] * hours
-    long_lived = 0
-    for t, v, i in view.increments:
-        hour = (t - published) // HOUR_US
-        if 0 <= hour < hours:
-            hourly_views[hour] += v
-            hourly_interactions[hour] += i
-        elif hour >= hours and i > 0:
-            long_lived = 1
-    elapsed = min(hours, (emit.as_of - published) // HOUR_US + 1)
-    cumulative_views = cumulative_interactions = 0
-    add = emit.add
-    for hour in range(elapsed):
-        views, interactions = hourly_views[hour], hourly_interactions[hour]
-        cumulative_views += views
-        cumulative_interactions += interactions
-        dims: dict[str, str | int] = {"post_id": post_id, "hour": hour}  # shared by 4 records
-        add("post_hourly_views", "total", views, dims)
-        add("post_hourly_interactions", "total", interactions, dims)
-        add("post_cumulative_views", "total", cumulative_views, dims)
-        add("post_cumulative_interactions", "total", cumulative_interactions, dims)
-    emit("post_long_lived", "total", long_lived, post_id=post_id)
+def account_next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `account_records` may change with no event (weekly totals follow the posts)."""
+    return bucket_next_change(
+        as_of, (day for day, _n in published_days(st)), cfg.bucket_retention_us
+    )
+
+
+def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
+    as_of = emit.as_of
+    weekly: dict[int, list[int]] = {}
+    records = emit.records
+    for post_id, post in st.posts.items():
+        numbers = post_numbers(post, as_of, cfg)
+        if numbers is None:
+            continue
+        records.extend(post_records(emit.account_id, emit.as_of_label, post_id, numbers))
+        add_weekly(weekly, numbers.weekly)
+    account_records(emit, st, weekly, cfg)
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:

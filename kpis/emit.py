@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -75,6 +76,39 @@ def rollup(
         for label, _end in period_labels(day, kinds):
             totals[label] = totals[label] + value if label in totals else value
     return totals
+
+
+def next_after(as_of: int, times: Iterable[int], offsets: Iterable[int]) -> int | None:
+    """The earliest `t + offset` after `as_of` over every time and offset (None: none).
+
+    The change points of an evaluation: a condition `t <= as_of` changes at `as_of = t`,
+    `t > as_of - length` (a rolling window) at `t + length`, `t < as_of - length` at
+    `t + length + 1`; an evaluator's next change is the earliest of its conditions'."""
+    ordered = sorted(times)
+    if not ordered:
+        return None
+    best: int | None = None
+    last = len(ordered)
+    for offset in offsets:
+        index = bisect_right(ordered, as_of - offset)  # the first t with t + offset > as_of
+        if index < last:
+            candidate = ordered[index] + offset
+            if best is None or candidate < best:
+                best = candidate
+    return best
+
+
+def bucket_next_change(as_of: int, days: Iterable[int], retention_us: int) -> int | None:
+    """When `rollup` of day buckets may change with no new bucket: a day it does not include
+    yet begins (at or before as_of only), or the oldest included one leaves retention."""
+    # day d is included from as_of = d * DAY_US until as_of = (d + 1) * DAY_US + retention
+    return next_after(as_of, (day * DAY_US for day in days), (0, DAY_US + retention_us))
+
+
+def earliest(*times: int | None) -> int | None:
+    """The smallest of the times that are not None (None when all are)."""
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
 
 
 def group_daily(

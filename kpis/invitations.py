@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, add_contact, add_daily, day_expired, move_contribution
-from kpis.emit import Emitter, group_daily, ratio, rollup
+from kpis.emit import Emitter, bucket_next_change, earliest, group_daily, next_after, ratio, rollup
 from kpis.state import AccountState, Invitation
 from kpis.timeutil import DAY_US, HOUR_US, day_of
 from models.events import InvitationAccepted, InvitationSent, InvitationWithdrawn
@@ -206,5 +206,44 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
     emit("stale_pending_invitations", "total", len(stale_pending(st, as_of, cfg)))
     emit("orphan_acceptances", "total", orphans)
 
+
+def next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `evaluate` (and `stale_pending`) may change with no event: a day bucket enters or
+    leaves retention; an invitation's send reaches as_of, leaves the 24h and acceptance
+    windows, turns stale (strictly after 21 days) or ages past the record retention; its
+    acceptance or withdrawal reaches as_of; an orphan acceptance ages past retention."""
+    days = {int(key[1]) for key in st.daily if key[0] in DAILY_METRICS}
+    buckets = bucket_next_change(as_of, days, cfg.bucket_retention_us)
+    retention = cfg.invitation_retention_us
+    sent, accepted, resolved, last = [], [], [], []
+    for inv in st.invitations.values():
+        if inv.sent_at is not None:
+            sent.append(inv.sent_at)
+        if inv.accepted_at is not None:
+            accepted.append(inv.accepted_at)
+            resolved.append(inv.accepted_at)
+        if inv.withdrawn_at is not None:
+            resolved.append(inv.withdrawn_at)
+        last.append(inv.last_time())
+    windows = (0, 24 * HOUR_US, cfg.acceptance_window_us, cfg.stale_pending_after_us + 1)
+    return earliest(
+        buckets,
+        next_after(as_of, sent, (*windows, retention)),
+        next_after(as_of, accepted, (retention,)),
+        next_after(as_of, resolved, (0,)),
+        next_after(as_of, last, (retention,)),
+    )
+
+
+DAILY_METRICS = frozenset(
+    (
+        "invitations_sent",
+        "cohort_sent",
+        "cohort_accepted",
+        "cohort_withdrawn",
+        "new_connections",
+        "new_connections_target",
+    )
+)
 
 __all__ = ["DAY_US", "evaluate", "on_resolved", "on_sent", "stale_pending"]

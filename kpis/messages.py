@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from kpis.config import EngineConfig
 from kpis.daily import Contribution, add_contact, add_daily, day_expired, move_contribution
-from kpis.emit import Emitter, group_daily, quantile, ratio, rollup
+from kpis.emit import (
+    Emitter,
+    bucket_next_change,
+    earliest,
+    group_daily,
+    next_after,
+    quantile,
+    ratio,
+    rollup,
+)
 from kpis.state import AccountState, Conversation
 from kpis.timeutil import DAY_US, US
 from models.events import MessageReceived, MessageSent
@@ -89,3 +98,28 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
         for q in ("0.5", "0.9"):
             if delays:
                 emit("time_to_first_reply_seconds", period, quantile(delays, float(q)), quantile=q)
+
+
+DAILY_METRICS = frozenset(("messages_sent", "conversations_started"))
+
+
+def next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `evaluate` may change with no event: a day bucket enters or leaves retention; a
+    conversation's start reaches as_of or leaves a reply window, its first reply reaches
+    as_of, or it ages past the record retention."""
+    days = {int(key[1]) for key in st.daily if key[0] in DAILY_METRICS}
+    buckets = bucket_next_change(as_of, days, cfg.bucket_retention_us)
+    started, received, last = [], [], []
+    for conv in st.conversations.values():
+        start = conv.started_at()
+        if start is not None:
+            started.append(start)
+        if conv.first_received_at is not None:
+            received.append(conv.first_received_at)
+        last.append(conv.last_time())
+    return earliest(
+        buckets,
+        next_after(as_of, started, (0, *(length for _period, length in REPLY_WINDOWS))),
+        next_after(as_of, received, (0,)),
+        next_after(as_of, last, (cfg.invitation_retention_us,)),
+    )

@@ -17,7 +17,15 @@ from operator import itemgetter
 from kpis import ads
 from kpis.config import EngineConfig
 from kpis.daily import day_expired, last_expired_day
-from kpis.emit import Emitter, money, ratio, retained_day_cutoff
+from kpis.emit import (
+    Emitter,
+    bucket_next_change,
+    earliest,
+    money,
+    next_after,
+    ratio,
+    retained_day_cutoff,
+)
 from kpis.state import AccountState, Outcome
 from kpis.timeutil import DAY_US, day_of, day_of_date, period_labels
 from models.events import OutcomeRecorded
@@ -148,6 +156,19 @@ def _spend(st: AccountState, as_of: int, cfg: EngineConfig) -> dict[tuple[str, s
         for label, _end in period_labels(day, PERIODS):
             spend[(label, currency)] += cost
     return spend
+
+
+def next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `evaluate` may change with no event: an outcome reaches as_of or its day leaves
+    retention, a day of contacts enters or leaves it, the ad spend changes (`ads`)."""
+    retention = cfg.bucket_retention_us
+    times = [t for t, _outcome in st.outcomes.values()]
+    days = {t // DAY_US for t in times} | {day for day, _member in st.contacted}
+    return earliest(
+        next_after(as_of, times, (0,)),
+        bucket_next_change(as_of, days, retention),
+        ads.spend_next_change(st, as_of, cfg),
+    )
 
 
 def prune(st: AccountState, cfg: EngineConfig) -> None:

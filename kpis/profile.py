@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kpis.config import EngineConfig
 from kpis.daily import day_expired
-from kpis.emit import Emitter, retained_day_cutoff
+from kpis.emit import Emitter, bucket_next_change, earliest, next_after, retained_day_cutoff
 from kpis.state import AccountState
 from kpis.timeutil import DAY_US, day_info, day_of
 from models.events import PROFILE_FIELDS, ProfileSnapshot
@@ -131,6 +131,21 @@ def evaluate(st: AccountState, emit: Emitter, cfg: EngineConfig) -> None:
             before = [value for t, value in history if t <= as_of - length]
             if before:
                 emit("ssi_total_change", period, float(latest - before[-1]))
+
+
+def next_change(st: AccountState, as_of: int, cfg: EngineConfig) -> int | None:
+    """When `evaluate` may change with no event: a snapshot reaches as_of or passes a trend
+    window or the exact-snapshot horizon, a day of growth history leaves retention."""
+    times = [t for t, _value in st.profile.values()]
+    times += [t for recent in st.profile_recent.values() for t, _value in recent]
+    times += [t for t, _value in st.profile_days.values()]
+    times += st.ssi_recent
+    offsets = (0, *(length for _period, length in SSI_TREND_WINDOWS), SSI_RECENT_US)
+    days = {day for _name, day in st.profile_days}
+    return earliest(
+        next_after(as_of, times, offsets),
+        bucket_next_change(as_of, days, cfg.bucket_retention_us),
+    )
 
 
 def _label(t: int, kind: str) -> str:
