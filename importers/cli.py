@@ -15,11 +15,15 @@ import sys
 import time
 from collections.abc import Callable, Coroutine
 from datetime import date
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 from cli.progress import Progress
 from importers.events import Encoded, ImportSummary
+from models.batch import MAX_BATCH_ITEMS
 from models.events import AdFormat
+
+if TYPE_CHECKING:
+    from importers.settings import PublishSettings
 
 T = TypeVar("T")
 
@@ -33,6 +37,43 @@ def _destination(parser: argparse.ArgumentParser) -> None:
         help="the worker's topics (default when "
         "SOCIALKPI_KAFKA_BOOTSTRAP is set; connection: SOCIALKPI_KAFKA_*)",
     )
+
+
+def _batching(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--batch-size",
+        type=_int_between(1, MAX_BATCH_ITEMS),
+        metavar="N",
+        help="Kafka: most events of one account per message (SOCIALKPI_PUBLISH_BATCH_EVENTS, "
+        "1000; 1 = one event per message, contract version 1)",
+    )
+    parser.add_argument(
+        "--batch-bytes",
+        type=_int_between(1024, 64 * 1024 * 1024),
+        metavar="BYTES",
+        help="Kafka: most bytes of one batch message (SOCIALKPI_PUBLISH_BATCH_BYTES, 921600; "
+        "below the topics' max.message.bytes)",
+    )
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def check(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def _publish(args: argparse.Namespace) -> PublishSettings | None:
+    """How Kafka messages are packed (flags over SOCIALKPI_PUBLISH_*); None for a file."""
+    if args.output:
+        return None
+    from importers.settings import publish_settings
+
+    flags = (("batch_events", args.batch_size), ("batch_bytes", args.batch_bytes))
+    return publish_settings(**{k: v for k, v in flags if v is not None})
 
 
 def _account(text: str) -> str:
@@ -57,11 +98,14 @@ def _run_import(
     """Shared tail of the import commands: map, dedup, order, write, summarize."""
     from importers.writer import choose_destination, unique_in_time_order, write_all
 
-    writer = choose_destination(args.output, args.kafka)
+    writer = choose_destination(args.output, args.kafka, publish=_publish(args))
     summary = ImportSummary(errors=sys.stderr)
     events = unique_in_time_order(collect(summary), summary)
     written = _run(write_all(writer, events))
     sys.stderr.write(summary.text(command, written, writer.description))
+    if writer.messages:
+        plural = "" if writer.messages == 1 else "s"
+        sys.stderr.write(f"  in {writer.messages} Kafka message{plural}\n")
     return 1 if summary.empty_sources or (args.strict and summary.problems) else 0
 
 
@@ -145,13 +189,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         late_rate=args.late_rate,
         snapshot_share=args.snapshot_share,
     )
-    writer = choose_destination(args.output, args.kafka)
+    writer = choose_destination(args.output, args.kafka, publish=_publish(args))
     started = time.monotonic()
     sent = _run(produce(writer, synthetic_events(options), args.rate, args.duration))
     elapsed = max(time.monotonic() - started, 1e-6)
+    messages = f", {writer.messages} messages" if writer.messages else ""
     sys.stderr.write(
         f"generate: {sent} events to {writer.description} in {elapsed:.1f} s "
-        f"({sent / elapsed:.0f} events/s)\n"
+        f"({sent / elapsed:.0f} events/s{messages})\n"
     )
     return 0
 
@@ -200,6 +245,7 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     li.add_argument("--strict", action="store_true", help="exit 1 if a row was skipped")
     _destination(li)
+    _batching(li)
     li.set_defaults(func=_cmd_linkedin)
 
     cm = kinds.add_parser("campaign-manager", help="Campaign Manager CSV performance reports")
@@ -223,6 +269,7 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     cm.add_argument("--strict", action="store_true", help="exit 1 if a row was skipped")
     _destination(cm)
+    _batching(cm)
     cm.set_defaults(func=_cmd_campaign_manager)
 
     http = sub.add_parser("ingest-http", help="HTTP endpoint for collectors and vendor webhooks")
@@ -257,4 +304,5 @@ def add_import_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help="share of posts observed by snapshots instead of events",
     )
     _destination(gen)
+    _batching(gen)
     gen.set_defaults(func=_cmd_generate)

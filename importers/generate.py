@@ -5,6 +5,7 @@ The stream is gen's: several accounts, posts with a 48-hour decay observed as ev
 as snapshots, invitations accepted at a configurable rate, replies, ads with daily
 reports restated later, re-sent duplicates and late deliveries, in arrival order. Every
 item is validated like any import (the generator's invalid lines are not offered here).
+To Kafka, events go out in batch messages (contract 1.1; `--batch-size`, `--batch-bytes`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from importers.events import Encoded, encode
 from importers.writer import EventWriter
 
 DEFAULT_DAYS = 14
+# Events per write when not paced: one write is packed into batch messages per account and
+# topic (`importers.writer`), so large writes make full batches even with many accounts.
+UNPACED_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +76,9 @@ async def produce(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> int:
-    """Write `events` at about `rate` events/s (None: as fast as the writer takes them),
-    for at most `duration` seconds; returns the number written."""
-    chunk = max(1, int(rate // 20)) if rate else 2000  # ~20 writes per second when paced
+    """Write `events` at about `rate` events/s (None: as fast as the writer takes them, in
+    chunks of `UNPACED_CHUNK`), for at most `duration` seconds; returns the number written."""
+    chunk = max(1, int(rate // 20)) if rate else UNPACED_CHUNK  # ~20 writes a second paced
     sent = 0
     await writer.start()
     started = clock()

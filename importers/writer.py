@@ -5,6 +5,12 @@ Kafka, when `--kafka` is given or `SOCIALKPI_KAFKA_BOOTSTRAP` is set; otherwise 
 (an importer never guesses a broker). Kafka uses the worker's settings (`WorkerSettings`:
 bootstrap, SASL/TLS, topic names), key = `account_id`, `acks=all` with idempotence, and
 `write` returns only once every event of the batch is acknowledged.
+
+Batch messages (contract 1.1, `models.batch`): within one `write`, the events of one
+account and topic (in their order) share Kafka messages of at most
+`PublishSettings.batch_events` events and `batch_bytes` bytes; a lone event is a plain
+single-event message, and `batch_events` 1 publishes every event alone (version 1).
+Kafka orders messages per partition only (one account, one topic), which this keeps.
 """
 
 from __future__ import annotations
@@ -16,9 +22,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import BinaryIO, Literal
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 
 from importers.events import Encoded, ImportSummary
+from importers.settings import PublishSettings, publish_settings
+from models.batch import encode_message, pack
 from streams.settings import WorkerSettings, topic_for_type
+
+KAFKA_DEFAULT_REQUEST_BYTES = 1024 * 1024  # aiokafka's max_request_size default
+REQUEST_OVERHEAD_BYTES = 16 * 1024  # key, headers and record batch framing, with room
 
 
 class DestinationError(ValueError):
@@ -29,6 +41,7 @@ class EventWriter:
     """Base of the two writers; `write` returns once the events are durable."""
 
     description = ""
+    messages = 0  # Kafka messages written (a batch message counts once)
 
     async def start(self) -> None:
         return None
@@ -87,12 +100,20 @@ class JsonlWriter(EventWriter):
 
 
 class KafkaWriter(EventWriter):
-    """Produces to the worker's input topics (topic per event family, key = account_id)."""
+    """Produces to the worker's input topics (topic per event family, key = account_id),
+    in batch messages per `publish` (default: `PublishSettings()`, the environment)."""
 
-    def __init__(self, settings: WorkerSettings, linger_ms: int = 5) -> None:
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        linger_ms: int = 5,
+        publish: PublishSettings | None = None,
+    ) -> None:
         self.settings = settings
         self.linger_ms = linger_ms
+        self.publish = publish or publish_settings()
         self.description = f"Kafka {settings.kafka_bootstrap}"
+        self.messages = 0
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -106,20 +127,35 @@ class KafkaWriter(EventWriter):
             enable_idempotence=True,
             linger_ms=self.linger_ms,
             request_timeout_ms=30_000,
+            max_request_size=max(
+                KAFKA_DEFAULT_REQUEST_BYTES, self.publish.batch_bytes + REQUEST_OVERHEAD_BYTES
+            ),
             **self.settings.aiokafka_auth(),
         )
         await self._producer.start()
 
     async def write(self, events: Sequence[Encoded]) -> None:
         assert self._producer is not None, "start() first"
-        topics = self.settings.topics
-        pending = [
-            await self._producer.send(
-                topics[topic_for_type(e.type)], e.line, key=e.account_id.encode("utf-8")
-            )
-            for e in events
-        ]
-        await asyncio.gather(*pending)
+        send = self._producer.send
+        limit = self.publish.batch_bytes
+        pending = []
+        try:
+            for (topic, account), lines in runs(events, self.settings.topics).items():
+                key = account.encode("utf-8")
+                for group in pack(lines, self.publish.batch_events, limit):
+                    value, headers = encode_message(group)
+                    pending.append(await send(topic, value, key=key, headers=headers))
+            outcomes = await asyncio.gather(*pending, return_exceptions=True)
+            failed = next((o for o in outcomes if isinstance(o, BaseException)), None)
+            if failed is not None:
+                raise failed
+        except MessageSizeTooLargeError:
+            raise MessageSizeTooLargeError(
+                f"the broker refused a message of up to {limit} bytes (the topic's "
+                "max.message.bytes is lower): lower SOCIALKPI_PUBLISH_BATCH_BYTES "
+                "(--batch-bytes) or raise max.message.bytes"
+            ) from None
+        self.messages += len(pending)
 
     async def dead_letter(self, key: bytes | None, value: bytes) -> None:
         assert self._producer is not None, "start() first"
@@ -130,17 +166,38 @@ class KafkaWriter(EventWriter):
             await self._producer.stop()
 
 
+def runs(
+    events: Iterable[Encoded], topics: Mapping[str, str]
+) -> dict[tuple[str, str], list[bytes]]:
+    """The events' lines by (topic name, account), each list in the events' order, the
+    groups in order of first appearance."""
+    out: dict[tuple[str, str], list[bytes]] = {}
+    for event in events:
+        group = (topics[topic_for_type(event.type)], event.account_id)
+        lines = out.get(group)
+        if lines is None:
+            out[group] = [event.line]
+        else:
+            lines.append(event.line)
+    return out
+
+
 def choose_destination(
-    output: str | None, kafka: bool, env: Mapping[str, str] | None = None, append: bool = False
+    output: str | None,
+    kafka: bool,
+    env: Mapping[str, str] | None = None,
+    append: bool = False,
+    publish: PublishSettings | None = None,
 ) -> EventWriter:
-    """The writer the destination rule picks (see the module docstring)."""
+    """The writer the destination rule picks (see the module docstring); `publish` packs
+    Kafka messages (default: `PublishSettings()`, from SOCIALKPI_PUBLISH_*)."""
     env = os.environ if env is None else env
     if output and kafka:
         raise DestinationError("--output and --kafka exclude each other")
     if output:
         return JsonlWriter(output, append=append, fsync=append)
     if kafka or env.get("SOCIALKPI_KAFKA_BOOTSTRAP"):
-        return KafkaWriter(WorkerSettings())
+        return KafkaWriter(WorkerSettings(), publish=publish)
     raise DestinationError(
         "no destination: pass --output FILE (JSON lines for `socialkpi replay`), or --kafka "
         "or set SOCIALKPI_KAFKA_BOOTSTRAP to write to the worker's topics"
@@ -163,8 +220,9 @@ def unique_in_time_order(events: Iterable[Encoded], summary: ImportSummary) -> l
     return out
 
 
-async def write_all(writer: EventWriter, events: Sequence[Encoded], batch: int = 5000) -> int:
-    """Start, write in batches, close; returns the number written."""
+async def write_all(writer: EventWriter, events: Sequence[Encoded], batch: int = 50_000) -> int:
+    """Start, write in chunks (large: each chunk is packed into batch messages per account
+    and topic), close; returns the number written."""
     await writer.start()
     try:
         for i in range(0, len(events), batch):

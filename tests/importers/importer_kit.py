@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from cli.replay import replay
 from importers.derived_ids import conversation_id, invitation_id
 from kpis.timeutil import parse_ts
+from models.batch import is_batch
 from models.records import KpiRecord
 from streams.settings import DEFAULT_TOPICS, WorkerSettings
 
@@ -77,6 +78,13 @@ def values(found: list[KpiRecord], *kpis: str) -> dict[tuple[str, str, str], obj
     return out
 
 
+def _items(message: Any) -> list[bytes]:
+    """The values of the events a message carries: its items when it is a batch."""
+    if not is_batch(message.headers):
+        return [message.value]
+    return [line for line in message.value.split(b"\n") if line and not line.isspace()]
+
+
 def worker_settings(bootstrap: str, unique: str, **extra: Any) -> WorkerSettings:
     """The worker's settings with topics of this test only (2 partitions each)."""
     topics = {f"topic_{short}": f"t{unique}.{name}" for short, name in DEFAULT_TOPICS.items()}
@@ -105,9 +113,9 @@ def topic_env(settings: WorkerSettings) -> dict[str, str]:
 async def consume(
     bootstrap: str, topics: list[str], expected: int, timeout: float = 30.0, partitions: int = 2
 ) -> list[tuple[str, bytes | None, bytes]]:
-    """(topic, key, value) of every message of `topics` (of `partitions` partitions each)
+    """(topic, key, value) of every event of `topics` (of `partitions` partitions each)
     from the start, until `expected` arrived and nothing more comes for a second (so extra
-    messages are seen too)."""
+    events are seen too). A batch message (contract 1.1) gives one tuple per item."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
@@ -120,7 +128,7 @@ async def consume(
         while time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=250)
             for messages in batch.values():
-                got += [(m.topic, m.key, m.value) for m in messages]
+                got += [(m.topic, m.key, item) for m in messages for item in _items(m)]
             if len(got) >= expected:
                 if batch or quiet_until is None:
                     quiet_until = time.monotonic() + 1.0
