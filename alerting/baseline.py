@@ -9,7 +9,7 @@ covers the current 96 h cohort too):
     baseline = sum(accepted) / sum(sent)   over day cohorts with  as_of_day - 27 <= day <= as_of_day
 
 Pooled (not a mean of daily rates) so that busy days weigh what they weigh. The exporter
-(`sinks.prometheus`) and the worker's evaluator (`alerting.evaluator`) both call
+(`sinks.prometheus.collector`) and the worker's evaluator (`alerting.evaluator`) both call
 `acceptance_baseline`, which is what keeps Prometheus and the worker in agreement.
 """
 

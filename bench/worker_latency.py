@@ -33,7 +33,7 @@ import redis.asyncio as aioredis  # noqa: E402
 from aiokafka import AIOKafkaProducer  # noqa: E402
 
 from kpis.timeutil import format_ts  # noqa: E402
-from sinks.redis_view import KeySchema  # noqa: E402
+from sinks.redis.keys import KeySchema  # noqa: E402
 from tests.worker.harness import (  # noqa: E402
     WorkerProcess,
     WorkerSetup,

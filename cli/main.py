@@ -8,11 +8,11 @@ import sys
 
 from cli.progress import Progress
 from cli.replay import ReplayInputError, replay, write_summary, write_table
+from cli.show import add_show_parser
 from cli.worker_cmd import add_worker_parser
 from importers.cli import add_import_parsers
 from kpis.timeutil import parse_ts, to_us
 from models.events import EARLIEST, END
-from sinks.show import add_show_parser
 
 
 def _as_of(text: str | None) -> int | None:

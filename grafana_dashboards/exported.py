@@ -1,7 +1,7 @@
 """The metric names and label names the worker's exporter really exposes, for the checks of
 the dashboards' queries.
 
-Derived by running ``sinks.prometheus.PrometheusExporter`` itself rather than copying a list:
+Derived by running ``sinks.prometheus.exporter.PrometheusExporter`` itself, not a copied list:
 the bundled sample (``cli/sample/events.jsonl``) is replayed through the engine and rendered,
 which yields the names the exporter derives from record dims (``_p50_seconds``, the 28-day
 baseline, the snapshot timestamp); every KPI of ``KPI_METRICS`` the sample lacks is rendered
@@ -21,7 +21,8 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from cli.replay import replay
 from models.records import KpiRecord
-from sinks.prometheus import KPI_METRICS, PrometheusExporter
+from sinks.prometheus.catalog import KPI_METRICS
+from sinks.prometheus.exporter import PrometheusExporter
 
 SAMPLE = Path(__file__).resolve().parents[1] / "cli" / "sample" / "events.jsonl"
 

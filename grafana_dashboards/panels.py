@@ -28,8 +28,9 @@ DATASOURCE_VAR = "datasource"
 ACCOUNT_VAR = "account_id"
 DATASOURCE = common.DataSourceRef(type_val="prometheus", uid="${" + DATASOURCE_VAR + "}")
 ACCOUNT_MATCHER = f'{ACCOUNT_VAR}=~"${ACCOUNT_VAR}"'
-# Every account with records has this series (sinks/prometheus.py), whatever KPI families it
-# feeds: an ads-only account appears too, which a linkedin_* KPI metric would not guarantee.
+# Every account with records has this series (sinks/prometheus/collector.py), whatever
+# KPI families it feeds: an ads-only account appears too, which a linkedin_* KPI metric
+# would not guarantee.
 ACCOUNT_VALUES = f"label_values(socialkpi_snapshot_as_of_timestamp_seconds, {ACCOUNT_VAR})"
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 DashboardBuilder = db.Dashboard

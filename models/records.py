@@ -93,7 +93,7 @@ def dims_json(dims: Mapping[str, str | int]) -> str:
 
 def record_key(record: KpiRecord | RecordKey) -> str:
     """Identity of a record within its account: ``kpi|period|dims`` (dims as `dims_json`),
-    the same string as the Redis view's hash field (`sinks.redis_view.record_field`)."""
+    the same string as the Redis view's hash field (`sinks.redis.documents.record_field`)."""
     return f"{record.kpi}|{record.period}|{dims_json(record.dims)}"
 
 

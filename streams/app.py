@@ -31,9 +31,9 @@ from kpis.state import AccountState
 from kpis.timeutil import format_ts
 from models import EventRejected, RejectKind, parse_event
 from models.records import KpiRecord
-from sinks.prometheus import PrometheusExporter
-from sinks.redis_alerts import RedisAlertFeed
-from sinks.redis_view import RedisView
+from sinks.prometheus.exporter import PrometheusExporter
+from sinks.redis.alerts import RedisAlertFeed
+from sinks.redis.writer import RedisView
 from sinks.settings import SinkSettings
 from streams import faults
 from streams.alerts import last_transitions, restore_firing

@@ -19,7 +19,7 @@ from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaError, SaslAuthenticationFailed, UnsupportedSaslMechanismError
 from redis import exceptions as redis_errors
 
-from sinks.redis_view import async_client
+from sinks.redis.client import async_client
 from sinks.settings import SinkSettings
 from streams.settings import WorkerSettings
 

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sinks.prometheus import WorkerMetrics
+from sinks.prometheus.worker_metrics import WorkerMetrics
 
 MAX_REASONS = 200  # distinct dead-letter reasons kept in the status (kinds are few)
 

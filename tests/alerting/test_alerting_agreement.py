@@ -23,7 +23,7 @@ from alerting.config import AlertingConfig, ThresholdOverrides, Thresholds
 from alerting.evaluator import RULES, AlertEvaluator, check_rules
 from alerting.rules import render_rules
 from models.records import KpiRecord
-from sinks.prometheus import KpiCollector
+from sinks.prometheus.collector import KpiCollector
 
 LOW, BASE = RULES
 CONFIG = AlertingConfig(

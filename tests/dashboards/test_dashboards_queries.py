@@ -1,5 +1,5 @@
 """Every dashboard query parses (promtool) and names only metrics and labels the worker's
-exporter exports (derived from sinks/prometheus.py by running it, not from a copied list)."""
+exporter exports (derived from sinks/prometheus/ by running it, not from a copied list)."""
 
 from __future__ import annotations
 

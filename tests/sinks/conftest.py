@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from sinks.privacy import generate_key
-from sinks.prometheus import PrometheusExporter
+from sinks.prometheus.exporter import PrometheusExporter
 from tests.support import unavailable
 
 

@@ -9,7 +9,7 @@ from kpis.actors import WarmProspect
 from kpis.details import AccountDetails, StaleInvitation
 from kpis.timeutil import DAY_US, parse_ts
 from models.records import KpiRecord
-from sinks.prometheus import PrometheusExporter
+from sinks.prometheus.exporter import PrometheusExporter
 
 AS_OF = "2026-11-20T12:00:00Z"
 MEMBER_IDS = ("mbr-actor-aaaa1111", "mbr-actor-bbbb2222", "mbr-actor-cccc3333")

@@ -155,7 +155,7 @@ def test_keys_never_logged(
     caplog: pytest.LogCaptureFixture, clean_env: pytest.MonkeyPatch, reveal_key: str
 ) -> None:
     """A RedisView built without a pseudonym key warns, and nothing logged holds a key."""
-    from sinks.redis_view import RedisView
+    from sinks.redis.writer import RedisView
 
     clean_env.setenv("SOCIALKPI_REVEAL_KEY", reveal_key)
     with caplog.at_level(logging.DEBUG):

@@ -24,12 +24,9 @@ from sink_data import (
 from cli.replay import replay
 from kpis.timeutil import parse_ts
 from models.records import KpiRecord
-from sinks.prometheus import (
-    KPI_METRICS,
-    PrometheusExporter,
-    fallback_spec,
-    period_kind,
-)
+from sinks.prometheus.catalog import KPI_METRICS, fallback_spec
+from sinks.prometheus.collector import period_kind
+from sinks.prometheus.exporter import PrometheusExporter
 
 SAMPLE = Path(__file__).resolve().parents[2] / "cli" / "sample" / "events.jsonl"
 MEMBER_FIELDS = ("actor_id", "invitee_id", "recipient_id", "sender_id", "prospect_id")

@@ -9,7 +9,7 @@ from sink_data import scrape
 
 from alerting.baseline import acceptance_baseline
 from models.records import KpiRecord
-from sinks.prometheus import PrometheusExporter
+from sinks.prometheus.exporter import PrometheusExporter
 
 AS_OF = "2026-11-20T12:00:00Z"
 RATIO = "linkedin_invitation_acceptance_baseline_ratio"

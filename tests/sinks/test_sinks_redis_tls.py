@@ -24,10 +24,11 @@ from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from sink_data import full_details, full_records
 
+from cli.show import show
 from sinks.privacy import Privacy
-from sinks.redis_view import RedisView, RedisViewReader
+from sinks.redis.reader import RedisViewReader
+from sinks.redis.writer import RedisView
 from sinks.settings import SinkSettings
-from sinks.show import show
 
 pytestmark = pytest.mark.integration
 

@@ -18,19 +18,16 @@ from pydantic import SecretStr
 from sink_data import AS_OF, INVITEE_IDS, MEMBER_IDS, full_details, full_records
 
 from cli.replay import replay
+from cli.show import AccountNotFound, add_show_parser, show
 from kpis.timeutil import parse_ts
 from models.records import KpiRecord
 from sinks.privacy import Privacy, RevealError, generate_key, reveal
-from sinks.redis_view import (
-    KeySchema,
-    RedisView,
-    RedisViewReader,
-    encode_id,
-    record_field,
-    redact_url,
-)
+from sinks.redis.client import redact_url
+from sinks.redis.documents import record_field
+from sinks.redis.keys import KeySchema, encode_id
+from sinks.redis.reader import RedisViewReader
+from sinks.redis.writer import RedisView
 from sinks.settings import SinkSettings
-from sinks.show import AccountNotFound, add_show_parser, show
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
-from sinks.redis_view import KeySchema
+from sinks.redis.keys import KeySchema
 from streams.settings import DEFAULT_TOPICS, WorkerSettings
 from streams.topics import admin_client, changelog_topic, ensure_topics, retry_transient
 

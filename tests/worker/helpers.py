@@ -21,7 +21,7 @@ from gen.synthetic import RAW_LINE, GeneratorConfig, event_line, generate_events
 from kpis.timeutil import format_ts, to_us
 from models import EventRejected, parse_event
 from models.records import KpiRecord
-from sinks.redis_view import record_field
+from sinks.redis.documents import record_field
 from streams.settings import topic_for_type
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from sinks.redis_alerts import RedisAlertFeed
+from sinks.redis.alerts import RedisAlertFeed
 
 from .harness import (
     WorkerProcess,

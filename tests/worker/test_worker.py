@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kpis.timeutil import format_ts, parse_ts
 from models.events import EVENT_MODELS
-from sinks.redis_view import KeySchema
+from sinks.redis.keys import KeySchema
 
 from .harness import (
     WorkerProcess,

@@ -25,14 +25,9 @@ from pydantic import SecretStr
 
 from models.records import KpiRecord, RecordValue
 from sinks.privacy import KeyInput, PrivacyError, Sealer
-from sinks.redis_view import (
-    CURVE_KPIS,
-    AccountSnapshot,
-    ProspectEntry,
-    RedisViewReader,
-    StaleInvitationEntry,
-    redact_url,
-)
+from sinks.redis.client import redact_url
+from sinks.redis.documents import CURVE_KPIS, ProspectEntry, StaleInvitationEntry
+from sinks.redis.reader import AccountSnapshot, RedisViewReader
 from sinks.settings import SinkSettings
 
 PROSPECT_KPIS = ("warm_prospects", "warm_prospects_to_invite")

@@ -8,7 +8,7 @@
 
 A `streams.publisher.RecordsPublisher` with two extra calls the worker makes per
 evaluation: `set_firing` per account and `add_transitions` once; `flush` sends them in one
-pipeline.
+pipeline. Key names: `sinks.redis.keys.KeySchema`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any, Protocol
 import redis.asyncio as aioredis
 
 from models.records import KpiRecord
-from sinks.redis_view import KeySchema, async_client
+from sinks.redis.client import async_client
+from sinks.redis.keys import KeySchema
 from sinks.settings import SinkSettings
 
 MAX_TRANSITIONS = 10_000
@@ -50,10 +51,10 @@ class RedisAlertFeed:
 
     @property
     def transitions_key(self) -> str:
-        return f"{self.keys.prefix}alerts:transitions"
+        return self.keys.alert_transitions
 
     def alerts_key(self, account_id: str) -> str:
-        return self.keys.account(account_id, "alerts")
+        return self.keys.alerts(account_id)
 
     def _pipeline(self) -> Any:
         if self._pipe is None:
