@@ -29,7 +29,9 @@ from kpis.details import account_details
 from kpis.engine import FUTURE
 from kpis.state import AccountState
 from kpis.timeutil import format_ts
-from models import EventRejected, RejectKind, parse_event
+from models import EventRejected, RejectKind
+from models.batch import ItemResult, parse_message
+from models.events import Event
 from models.records import KpiRecord
 from sinks.prometheus.exporter import PrometheusExporter
 from sinks.redis.alerts import RedisAlertFeed
@@ -325,7 +327,7 @@ class KpiWorker:
         """Validate and apply a batch, then write the touched state once (into the outbox).
         Never raises for one bad event; does not await, so that batches of different agents,
         timers and rebalances never interleave with a half-applied batch."""
-        store, engine, stats = self.store, self.engine, self.stats
+        store, stats = self.store, self.stats
         admit, apply = self.ledger.admit, Admit.APPLY
         max_bytes = self.settings.max_message_bytes
         outcomes = stats.batch_outcomes
@@ -333,52 +335,55 @@ class KpiWorker:
         self.advance_clock(self.clock())
         stats.batches += 1
         stats.messages += len(events)
-        topics = self.settings.topics  # short name -> topic name
         for event in events:
             message = event.message
             verdict = admit(message.tp, message.offset)
             if verdict is not apply:
                 stats.not_applied[verdict.value] += 1
                 continue
-            raw = message.value
-            try:
-                if raw is None:
-                    raise EventRejected("empty message (null value)", RejectKind.MALFORMED_JSON)
-                parsed = parse_event(raw, max_bytes)
-                if message.key != parsed.account_id.encode():
-                    raise EventRejected(
-                        "key: the message key must equal account_id", RejectKind.KEY_MISMATCH
+            items = parse_message(
+                message.value, message.headers, message.key, max_item_bytes=max_bytes
+            )
+            for item in items:
+                try:
+                    if item.error is not None:
+                        raise item.error
+                    assert item.event is not None
+                    outcomes[self._apply_event(item.event, message)] += 1
+                except EventRejected as rejected:
+                    self.dead_letter(message, rejected.reason, rejected.kind, item)
+                except OwnershipError as wrong:
+                    self.dead_letter(message, str(wrong), RejectKind.WRONG_PARTITION, item)
+                except Exception as error:  # an engine bug must not stop the stream
+                    log.exception(
+                        "processing failed at %s[%s]@%s item %s",
+                        message.topic,
+                        message.partition,
+                        message.offset,
+                        item.index,
                     )
-                if topics[topic_for_type(parsed.type)] != message.topic:
-                    raise EventRejected(
-                        f"type: {parsed.type} does not belong to topic {message.topic}",
-                        RejectKind.WRONG_TOPIC,
-                    )
-                store.route(parsed.account_id, message.partition)
-                outcome = engine.apply(parsed)
-                if outcome == FUTURE:
-                    raise EventRejected(
-                        "occurred_at: more than max_future ahead of the clock "
-                        "(or too many events waiting for this account)",
-                        RejectKind.FUTURE_TIME,
-                    )
-                outcomes[(parsed.type, outcome)] += 1
-            except EventRejected as rejected:
-                self.dead_letter(message, rejected.reason, rejected.kind)
-            except OwnershipError as wrong:
-                self.dead_letter(message, str(wrong), "wrong_partition")
-            except Exception as error:  # an engine bug must not stop the stream
-                log.exception(
-                    "processing failed at %s[%s]@%s",
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                )
-                self.dead_letter(
-                    message, f"processing error: {type(error).__name__}", "processing_error"
-                )
+                    reason = f"processing error: {type(error).__name__}"
+                    self.dead_letter(message, reason, RejectKind.PROCESSING_ERROR, item)
         store.flush()
         stats.end_batch()
+
+    def _apply_event(self, parsed: Event, message: Any) -> tuple[str, str]:
+        """One validated event of `message` through the topic check and the engine; returns
+        (type, outcome) for the counters, raises EventRejected for what is refused here."""
+        if self.settings.topics[topic_for_type(parsed.type)] != message.topic:
+            raise EventRejected(
+                f"type: {parsed.type} does not belong to topic {message.topic}",
+                RejectKind.WRONG_TOPIC,
+            )
+        self.store.route(parsed.account_id, message.partition)
+        outcome = self.engine.apply(parsed)
+        if outcome == FUTURE:
+            raise EventRejected(
+                "occurred_at: more than max_future ahead of the clock "
+                "(or too many events waiting for this account)",
+                RejectKind.FUTURE_TIME,
+            )
+        return parsed.type, outcome
 
     def advance_clock(self, now_us: int) -> int:
         """Live: move the engine's clock to `now_us`, applying the parked events it reached
@@ -390,9 +395,18 @@ class KpiWorker:
             self.exporter.worker.future_events_held.set(self.engine.pending_count())
         return released
 
-    def dead_letter(self, message: Any, reason: str, kind: str) -> None:
+    def dead_letter(
+        self, message: Any, reason: str, kind: str, item: ItemResult | None = None
+    ) -> None:
+        """One dead letter per refused event: a batch item carries its own bytes and index."""
         key, value = dead_letter_document(
-            message, reason, kind, self.settings.app_id, wall_clock_us()
+            message,
+            reason,
+            kind,
+            self.settings.app_id,
+            wall_clock_us(),
+            original=None if item is None else item.raw,
+            index=None if item is None else item.index,
         )
         self.stats.dead_letter(kind, reason)
         self.dead_letter_topic.send_soon(key=key, value=value)

@@ -15,10 +15,17 @@ ORIGINAL_MAX_BYTES = 1024 * 1024  # larger originals are truncated (and flagged)
 
 
 def dead_letter_document(
-    message: Any, reason: str, kind: str, app_id: str, now_us: int
+    message: Any,
+    reason: str,
+    kind: str,
+    app_id: str,
+    now_us: int,
+    original: bytes | None = None,
+    index: int | None = None,
 ) -> tuple[bytes | None, bytes]:
-    """(key, value) of the dead letter for a Faust/aiokafka `message`."""
-    raw: bytes = message.value or b""
+    """(key, value) of the dead letter for a Faust/aiokafka `message`; for an item of a
+    batch message, `original` is the item's bytes and `index` its place in the batch."""
+    raw: bytes = (message.value or b"") if original is None else original
     key: bytes | None = message.key
     document = {
         "topic": message.topic,
@@ -33,4 +40,6 @@ def dead_letter_document(
         "time": format_ts(now_us),
         "app_id": app_id,
     }
+    if index is not None:
+        document["index"] = index
     return key, json.dumps(document, separators=(",", ":")).encode()

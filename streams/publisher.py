@@ -1,8 +1,8 @@
 """Where evaluated KPI records go: the `RecordsPublisher` protocol and a fan-out over sinks.
 
 Each evaluation calls `publish(account_id, records, details)` once per local account, then
-`flush(summary)` once. The sinks are `sinks.redis_view.RedisView` (the materialized view)
-and `sinks.prometheus.PrometheusExporter` (gauges); `FanoutPublisher` feeds both, and one
+`flush(summary)` once. The sinks are `sinks.redis.writer.RedisView` (the materialized view)
+and `sinks.prometheus.exporter.PrometheusExporter` (gauges); `FanoutPublisher` feeds both, and one
 failing sink (Redis down) does not stop the other (Prometheus keeps its gauges fresh).
 """
 
