@@ -18,7 +18,7 @@ the clock (`future_time`), duplicates and order (the engine; a batch changes non
 them: duplicates inside one batch are parsed like any others and left to the engine).
 
 A message whose framing is refused as a whole is ONE rejection (`index` None, `raw` the
-whole value): a null value, an unknown framing version, a JSON-array body, no item at all
+whole value): a null value, an unknown framing version, no item at all
 (`malformed_json`), more than `max_items` items (`oversize`). Limits: each item at most
 `max_item_bytes` (default `MAX_EVENT_BYTES`, 64 KiB: larger items are `oversize`, alone),
 at most `max_items` items (default `MAX_BATCH_ITEMS`); the whole message is bounded by the
@@ -31,7 +31,6 @@ version-1 message, without the header).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -47,7 +46,6 @@ MAX_BATCH_ITEMS = 10_000  # most items one batch message may carry (more: whole 
 DEFAULT_BATCH_EVENTS = 1_000  # producers: events per batch message
 DEFAULT_BATCH_BYTES = 900 * 1024  # producers: bytes per batch body (broker default: 1 MiB)
 _BATCH_HEADER_BYTES = BATCH_HEADER.encode()
-_ARRAY = re.compile(rb"[ \t\r\n]*\[")
 
 # Kafka headers as aiokafka and Faust hand them over: a sequence of (key, value) pairs, a
 # mapping, or None; keys str (bytes accepted), values bytes (str accepted).
@@ -112,14 +110,6 @@ def parse_message(
             _whole(
                 value,
                 f"{BATCH_HEADER}: unknown batch framing {shown!r} (this version reads '1')",
-                RejectKind.MALFORMED_JSON,
-            )
-        ]
-    if _ARRAY.match(value):
-        return [
-            _whole(
-                value,
-                "batch body: JSON lines (one event per line), not a JSON array",
                 RejectKind.MALFORMED_JSON,
             )
         ]

@@ -80,13 +80,19 @@ def test_blank_lines_and_crlf_are_framing_not_items() -> None:
     assert results[0].raw == a + b"\r"  # the item's bytes as they came (\r is JSON space)
 
 
+def test_a_json_array_line_is_an_item_refused_like_alone() -> None:
+    """JSON lines framing: a line holding an array is one bad item, judged as if alone."""
+    [result] = parse_message(b' [{"event_id": "x"}]', HEADERS, KEY)
+    assert result.index == 0 and result.error is not None
+    assert result.error.kind == "malformed_json"
+
+
 @pytest.mark.parametrize(
     ("value", "headers", "kind", "reason"),
     [
         (None, HEADERS, "malformed_json", "null value"),
         (b"", HEADERS, "malformed_json", "no event"),
         (b"\n \n\r\n", HEADERS, "malformed_json", "no event"),
-        (b' [{"event_id": "x"}]', HEADERS, "malformed_json", "not a JSON array"),
         (b"{}", [(BATCH_HEADER, b"2")], "malformed_json", "unknown batch framing"),
     ],
 )
