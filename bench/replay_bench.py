@@ -7,7 +7,7 @@ a synthetic JSON-lines log, then in the same run measures, each part in a fresh 
 pinned to one core when `taskset` exists, K times (median reported):
 
 - baseline: read the lines and `json.loads` each (the floor for any Python consumer);
-- replay: `cli.replay.replay([path])` in-process: parse, validate, apply, evaluate (the
+- replay: `kpis.replay.replay([path])` in-process: parse, validate, apply, evaluate (the
   evaluation is also timed on its own), plus the peak RSS of that process (VmHWM).
 
 Prints a small table and writes bench/out/replay.json. `--profile` adds one cProfile run of
@@ -116,8 +116,8 @@ def child_baseline(path: str) -> dict[str, Any]:
 
 
 def child_replay(path: str, profile_to: str | None = None) -> dict[str, Any]:
-    from cli.replay import replay
     from kpis.engine import Engine
+    from kpis.replay import replay
 
     timing: dict[str, float] = {}
     evaluate = Engine.evaluate

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from cli.progress import Progress
-from cli.replay import ReplayInputError, replay, write_summary, write_table
+from cli.replay import add_replay_arguments
+from cli.replay import run as run_replay
 from cli.show import add_show_parser
 from cli.worker_cmd import add_worker_parser
 from importers.cli import add_import_parsers
@@ -25,20 +25,7 @@ def _as_of(text: str | None) -> int | None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    as_of = _as_of(args.as_of)
-    try:
-        records, summary, engine = replay(args.files, as_of=as_of, progress=Progress())
-    except ReplayInputError as error:
-        print(f"socialkpi replay: {error}", file=sys.stderr)
-        return 2
-    out = sys.stdout
-    if args.format == "table":
-        write_table(out, records)
-    else:
-        out.writelines(record.to_json() + "\n" for record in records)
-    out.flush()
-    write_summary(sys.stderr, summary, engine, len(records))
-    return 1 if args.strict and summary.rejected else 0
+    return run_replay(args, _as_of(args.as_of))
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -57,10 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="socialkpi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     rp = sub.add_parser("replay", help="compute KPI records from JSON-lines event files")
-    rp.add_argument("files", nargs="+", metavar="FILE", help="event files ('-' = stdin, .gz ok)")
-    rp.add_argument("--as-of", help="evaluation time, RFC 3339 (default: latest event time)")
-    rp.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
-    rp.add_argument("--strict", action="store_true", help="exit 1 if any line was rejected")
+    add_replay_arguments(rp)
     rp.set_defaults(func=_cmd_replay)
     sc = sub.add_parser("schema", help="write the JSON Schema of the event contract")
     sc.add_argument("--out", help="file to write (default: stdout)")

@@ -99,7 +99,7 @@ def check_sample(path: str) -> list[str]:
     """Problems of a sample log for the demo (empty when fine), by replaying it."""
     import io
 
-    from cli.replay import replay
+    from kpis.replay import replay
 
     records, summary, _engine = replay([path], errors=io.StringIO())
     problems: list[str] = []

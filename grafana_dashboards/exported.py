@@ -19,7 +19,7 @@ from pathlib import Path
 
 from prometheus_client.metrics import MetricWrapperBase
 
-from cli.replay import replay
+from kpis.replay import replay
 from models.records import KpiRecord
 from sinks.prometheus.catalog import KPI_METRICS
 from sinks.prometheus.exporter import PrometheusExporter

@@ -12,8 +12,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from cli.replay import replay
 from importers.derived_ids import conversation_id, invitation_id
+from kpis.replay import replay
 from kpis.timeutil import parse_ts
 from models.batch import is_batch
 from models.records import KpiRecord

@@ -11,9 +11,9 @@ import pytest
 from importer_kit import FIXTURES, TEST_KEY, TEST_KEY_TEXT, read_jsonl, zip_dir
 
 from cli.main import main
-from cli.replay import replay
 from importers.derived_ids import conversation_id, invitation_id
 from importers.events import stable_id
+from kpis.replay import replay
 from kpis.timeutil import parse_ts
 
 ACCOUNT = "rep-ana"

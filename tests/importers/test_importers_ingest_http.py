@@ -18,12 +18,12 @@ from aiokafka.errors import KafkaConnectionError
 from importer_kit import records, values
 from ingest_kit import AUTH, KEY, TOKEN, Ingest, hook, ingest_settings, running, serve
 
-from cli.replay import replay
 from importers.derived_ids import conversation_id, invitation_id
 from importers.events import Encoded
 from importers.http_ingest import IngestServer
 from importers.webhooks import load_mappings
 from importers.writer import EventWriter
+from kpis.replay import replay
 
 EXPANDI = ["invite_sent", "connected", "message_sent", "replied", "contact_revoked"]
 HEYREACH = [

@@ -1,4 +1,4 @@
-"""Property tests: the engine (through `cli.replay.replay`) against the brute-force oracle,
+"""Property tests: the engine (through `kpis.replay.replay`) against the brute-force oracle,
 and the engine against itself under the transformations the spec says cannot matter
 (arrival order, exact duplicates, invalid lines, `as_of` cut-off, per-account partitioning).
 """
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cli.replay import replay
+from kpis.replay import replay
 from kpis.timeutil import format_ts
 from models import parse_event
 from models.records import KpiRecord

@@ -21,7 +21,7 @@ from sink_data import (
     scrape,
 )
 
-from cli.replay import replay
+from kpis.replay import replay
 from kpis.timeutil import parse_ts
 from models.records import KpiRecord
 from sinks.prometheus.catalog import KPI_METRICS, fallback_spec

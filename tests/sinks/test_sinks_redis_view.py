@@ -17,8 +17,8 @@ import redis.asyncio as aioredis
 from pydantic import SecretStr
 from sink_data import AS_OF, INVITEE_IDS, MEMBER_IDS, full_details, full_records
 
-from cli.replay import replay
 from cli.show import AccountNotFound, add_show_parser, show
+from kpis.replay import replay
 from kpis.timeutil import parse_ts
 from models.records import KpiRecord
 from sinks.privacy import Privacy, RevealError, generate_key, reveal

@@ -242,7 +242,7 @@ def test_a_corrupt_gzip_names_the_file(tmp_path: Path, capsys) -> None:
 
 
 def test_warns_when_the_default_as_of_is_after_the_wall_clock(tmp_path: Path) -> None:
-    from cli.replay import replay
+    from kpis.replay import replay
     from kpis.timeutil import parse_ts
 
     path = _write(tmp_path / "events.jsonl", _lines(VALID))

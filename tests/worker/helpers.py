@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cli.replay import replay
 from gen.synthetic import RAW_LINE, GeneratorConfig, event_line, generate_events
+from kpis.replay import replay
 from kpis.timeutil import format_ts, to_us
 from models import EventRejected, parse_event
 from models.records import KpiRecord
