@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -120,12 +120,19 @@ def records_jsonl(records: Iterable[KpiRecord]) -> str:
         return "".join([record.to_json() + "\n" for record in records])
 
 
-def _records_jsonl(records: Iterable[KpiRecord]) -> str:
+def _records_jsonl(records: Sequence[KpiRecord]) -> str:
+    if not records:
+        return ""
+    # Every record's dims in one orjson call, cut at the "},{" between two of them; a dims
+    # value holding "},{" shows as one piece too many, and then each is encoded alone.
+    pieces = _dumps([record[5] for record in records]).decode()[2:-2].split("},{")
+    if len(pieces) != len(records):
+        pieces = [_dumps(record[5]).decode()[1:-1] for record in records]
     parts: list[str] = []
     keep, dumps, int_repr, float_repr = parts.append, _dumps, _int_repr, _float_repr
     last: str | None = None
     head = ""
-    for account_id, kpi, period, value, as_of, dims in records:
+    for (account_id, kpi, period, value, as_of, _dims), dims in zip(records, pieces, strict=True):
         if account_id is not last:
             last = account_id
             head = f'{{"account_id":{dumps(account_id).decode()},"kpi":"'
@@ -138,9 +145,8 @@ def _records_jsonl(records: Iterable[KpiRecord]) -> str:
                 text = _encode(value)
         else:
             text = _json_value(value)
-        breakdown = dumps(dims).decode() if dims else "{}"
         keep(
-            f'{head}{kpi}","period":"{period}","dims":{breakdown},"value":{text},'
+            f'{head}{kpi}","period":"{period}","dims":{{{dims}}},"value":{text},'
             f'"as_of":"{as_of}"}}\n'
         )
     return "".join(parts)

@@ -61,6 +61,8 @@ TEXT = [
     "</script>",
     "\ud800 lone surrogate",
     "日本語",
+    "a},{b",  # the separator records_jsonl cuts the dims at
+    "},{",
 ]
 DIM_KEYS = ["post_id", "hour", "campaign_id", "creative_id", "format", "currency", "bucket"]
 
@@ -134,6 +136,15 @@ def test_floats_where_orjson_spells_differently() -> None:
     assert '"value":1e-07,' in record.to_json()
     record = record._replace(value=1e16)
     assert '"value":1e+16,' in record.to_json()
+
+
+def test_a_dims_value_holding_the_separator() -> None:
+    records = [
+        KpiRecord("a", "k", "total", 1, "2026-11-20T12:00:00Z", {"post_id": "x},{y"}),
+        KpiRecord("a", "k", "total", 2, "2026-11-20T12:00:00Z", {}),
+        KpiRecord("a", "k", "total", 3, "2026-11-20T12:00:00Z", {"post_id": "},{", "hour": 1}),
+    ]
+    assert records_jsonl(records) == "".join(reference(r) + "\n" for r in records)
 
 
 def test_empty_input_and_account_changes() -> None:
