@@ -1027,6 +1027,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duplicate-rate", type=float, default=0.01)
     parser.add_argument("--late-rate", type=float, default=0.02)
     parser.add_argument("--invalid-rate", type=float, default=0.0)
+    parser.add_argument(
+        "--offset-rate",
+        type=float,
+        default=GeneratorConfig().offset_rate,
+        help="share of timestamps written with a UTC offset other than Z"
+        " (mostly +02:00, some +05:30 and -05:00)",
+    )
     parser.add_argument("--acceptance", type=float, help="invitation acceptance probability")
     args = parser.parse_args(argv)
     days = args.days if args.days is not None or args.events is not None else 14
@@ -1037,6 +1044,7 @@ def main(argv: list[str] | None = None) -> int:
         duplicate_rate=args.duplicate_rate,
         late_rate=args.late_rate,
         invalid_rate=args.invalid_rate,
+        offset_rate=args.offset_rate,
         personas=personas,
     )
     events = generate_events(args.seed, args.accounts, days, args.start, args.events, cfg)
