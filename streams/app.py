@@ -117,6 +117,7 @@ class KpiWorker:
         self.table.socialkpi_store = self.store
         self.table.socialkpi_io = self.io
         self.ledger = OffsetLedger()
+        self._topic_names = settings.topics  # short name -> topic name (built once)
         self.locator = RecordLocator(settings)
         self.table.socialkpi_ledger = self.ledger
         self.table.socialkpi_inputs = frozenset(settings.topics.values())
@@ -370,7 +371,7 @@ class KpiWorker:
     def _apply_event(self, parsed: Event, message: Any) -> tuple[str, str]:
         """One validated event of `message` through the topic check and the engine; returns
         (type, outcome) for the counters, raises EventRejected for what is refused here."""
-        if self.settings.topics[topic_for_type(parsed.type)] != message.topic:
+        if self._topic_names[topic_for_type(parsed.type)] != message.topic:
             raise EventRejected(
                 f"type: {parsed.type} does not belong to topic {message.topic}",
                 RejectKind.WRONG_TOPIC,
