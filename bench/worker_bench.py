@@ -47,6 +47,7 @@ from tests.worker.harness import (  # noqa: E402
     delete_topics,
     lag,
     produce,
+    produce_batches,
     wait_records,
 )
 from tests.worker.helpers import (  # noqa: E402
@@ -87,8 +88,9 @@ def _loads(raw: bytes) -> object:
         return None
 
 
-async def drain_aiokafka(setup: WorkerSetup, total: int) -> Drain:
-    """Baseline 1: assign every input partition, getmany + json.loads until all are read."""
+async def drain_aiokafka(setup: WorkerSetup, total: int, messages_total: int) -> Drain:
+    """Baseline 1: assign every input partition, getmany + json.loads of every event (each
+    line of a batch message) until all are read."""
     tps = [TopicPartition(t, p) for t in setup.input_topics for p in range(setup.partitions)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=setup.bootstrap,
@@ -103,13 +105,14 @@ async def drain_aiokafka(setup: WorkerSetup, total: int) -> Drain:
     seen = 0
     first = None
     try:
-        while seen < total:
+        while seen < messages_total:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for messages in batches.values():
                 for message in messages:
                     if first is None:
                         first = time.perf_counter()
-                    _loads(message.value)
+                    for line in message.value.split(b"\n"):
+                        _loads(line)
                 seen += len(messages)
     finally:
         await consumer.stop()
@@ -119,21 +122,28 @@ async def drain_aiokafka(setup: WorkerSetup, total: int) -> Drain:
 
 
 async def drain_processes(
-    name: str, setup: WorkerSetup, total: int, commands: list[list[str]], timeout: float
+    name: str,
+    setup: WorkerSetup,
+    total: int,
+    commands: list[list[str]],
+    timeout: float,
+    messages_total: int | None = None,
 ) -> tuple[Drain, list[WorkerProcess]]:
-    """Start the processes (one consumer group) and time the drain by the committed lag."""
+    """Start the processes (one consumer group) and time the drain by the committed lag
+    (in messages: `messages_total` of them carry the `total` events)."""
     procs = [WorkerProcess(setup, f"{name}-{i}", command) for i, command in enumerate(commands)]
     started = time.perf_counter()
     first = None
     cpu_first = 0.0
-    remaining = total
+    messages_total = total if messages_total is None else messages_total
+    remaining = messages_total
     while remaining:
         await asyncio.sleep(0.25)
         for proc in procs:
             if not proc.alive():
                 raise SystemExit(f"{name} exited:\n{proc.tail()}")
         remaining = await lag(setup)
-        if first is None and remaining < total:
+        if first is None and remaining < messages_total:
             first = time.perf_counter()
             cpu_first = sum(cpu_seconds(p.proc.pid) for p in procs)
         if time.perf_counter() - started > timeout:
@@ -173,16 +183,30 @@ async def main(args: argparse.Namespace) -> int:
     )
     await create_topics(base)
     total = len(items)
-    produce_s = await produce(base, items)
-    print(f"produced {total} events in {produce_s:.1f}s ({total / produce_s:,.0f}/s)")
+    started = time.perf_counter()
+    if args.batch_messages > 1:
+        messages = await produce_batches(base, items, args.batch_messages)
+    else:
+        await produce(base, items)
+        messages = total
+    produce_s = time.perf_counter() - started
+    print(
+        f"produced {total} events in {messages} messages in {produce_s:.1f}s "
+        f"({total / produce_s:,.0f}/s)"
+    )
     results: list[Drain] = []
     procs: list[WorkerProcess] = []
     try:
-        results.append(await drain_aiokafka(base, total))
+        results.append(await drain_aiokafka(base, total, messages))
         print(results[-1].line())
         noop = phase_setup(base, "noop")
         drain, procs = await drain_processes(
-            "faust-noop", noop, total, [[sys.executable, "bench/faust_noop.py"]], args.timeout
+            "faust-noop",
+            noop,
+            total,
+            [[sys.executable, "bench/faust_noop.py"]],
+            args.timeout,
+            messages,
         )
         stop_all(procs)
         results.append(drain)
@@ -190,7 +214,7 @@ async def main(args: argparse.Namespace) -> int:
         worker = phase_setup(base, "worker")
         command = [sys.executable, *(_profile_args(tmp) if args.profile else []), "-m", "streams"]
         drain, procs = await drain_processes(
-            "worker", worker, total, [command] * args.workers, args.timeout
+            "worker", worker, total, [command] * args.workers, args.timeout, messages
         )
         results.append(drain)
         print(results[-1].line())
@@ -311,6 +335,12 @@ if __name__ == "__main__":
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--batch-messages",
+        type=int,
+        default=0,
+        help="produce batch messages (contract 1.1) of this many events (0: one per message)",
+    )
     parser.add_argument("--within", type=float, default=0.5)
     parser.add_argument("--eval-interval", type=float, default=15.0)
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
