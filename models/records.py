@@ -113,16 +113,21 @@ def _json_value(value: RecordValue) -> str:
 def records_jsonl(records: Iterable[KpiRecord]) -> str:
     """`record.to_json() + "\n"` for each record, joined: the replay's stdout (about five
     times faster than json). Records of an account come together: its id is encoded once."""
+    return "".join(records_json(records, "\n"))
+
+
+def records_json(records: Iterable[KpiRecord], end: str = "") -> list[str]:
+    """`record.to_json() + end` for each record, in bulk (the Redis view's values)."""
     records = records if isinstance(records, list | tuple) else list(records)
     try:
-        return _records_jsonl(records)
+        return _records_json(records, end)
     except TypeError:  # something orjson refuses: the record-by-record path
-        return "".join([record.to_json() + "\n" for record in records])
+        return [record.to_json() + end for record in records]
 
 
-def _records_jsonl(records: Sequence[KpiRecord]) -> str:
+def _records_json(records: Sequence[KpiRecord], end: str) -> list[str]:
     if not records:
-        return ""
+        return []
     # Every record's dims in one orjson call, cut at the "},{" between two of them; a dims
     # value holding "},{" shows as one piece too many, and then each is encoded alone.
     pieces = _dumps([record[5] for record in records]).decode()[2:-2].split("},{")
@@ -147,6 +152,6 @@ def _records_jsonl(records: Sequence[KpiRecord]) -> str:
             text = _json_value(value)
         keep(
             f'{head}{kpi}","period":"{period}","dims":{{{dims}}},"value":{text},'
-            f'"as_of":"{as_of}"}}\n'
+            f'"as_of":"{as_of}"}}{end}'
         )
-    return "".join(parts)
+    return parts

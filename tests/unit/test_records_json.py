@@ -16,7 +16,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.records import KpiRecord, records_jsonl
+from models.records import KpiRecord, records_json, records_jsonl
 
 FLOATS = [
     0.1,
@@ -122,6 +122,8 @@ def test_to_json_equals_json_dumps_on_many_random_records() -> None:
         assert record.to_json() == reference(record), record
     records.sort(key=lambda r: r.account_id)  # records_jsonl encodes each account once
     assert records_jsonl(records) == "".join(reference(r) + "\n" for r in records)
+    assert records_json(records) == [reference(r) for r in records]
+    assert records_json(iter(records[:10]), "\n") == [reference(r) + "\n" for r in records[:10]]
 
 
 def test_every_listed_float_int_and_decimal() -> None:
