@@ -19,7 +19,6 @@ import redis.asyncio as aioredis
 from aiokafka import AIOKafkaProducer
 
 from kpis.timeutil import format_ts
-from models import EventRejected, parse_event
 from streams.topics import retry_transient
 from tests.local_broker import LocalBroker
 from tests.worker.harness import WorkerProcess, WorkerSetup, create_topics, lag, redis_records
@@ -27,6 +26,7 @@ from tests.worker.helpers import (
     LogItem,
     by_account,
     event_log,
+    is_invalid,
     max_event_time,
     replay_records,
     write_log,
@@ -73,14 +73,6 @@ class Outcome:
         )
 
 
-def _invalid(line: bytes) -> bool:
-    try:
-        parse_event(line)
-    except EventRejected:
-        return True
-    return False
-
-
 async def produce_tracking(setup: WorkerSetup, items: list[LogItem]) -> set[tuple[str, int, int]]:
     """Produce every item; returns (topic, partition, offset) of the invalid ones."""
     producer = AIOKafkaProducer(
@@ -91,7 +83,7 @@ async def produce_tracking(setup: WorkerSetup, items: list[LogItem]) -> set[tupl
     try:
         for item in items:
             future = await producer.send(setup.topic(item.topic), item.line, key=item.key)
-            if _invalid(item.line):
+            if is_invalid(item.line):
                 sends.append(future)
         await producer.flush()
         bad = set()

@@ -83,6 +83,15 @@ def event_log(
     return out
 
 
+def is_invalid(line: bytes) -> bool:
+    """What the contract refuses (the worker dead-letters it)."""
+    try:
+        parse_event(line)
+    except EventRejected:
+        return True
+    return False
+
+
 def max_event_time(items: Iterable[LogItem]) -> int:
     """Latest `occurred_at` of the valid events (replay's default `as_of`)."""
     latest = 0

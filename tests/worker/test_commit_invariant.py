@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
 from kpis.timeutil import format_ts
-from models import EventRejected, parse_event
 from streams.faults import DROP_FIRST_FETCH
 
 from .harness import (
@@ -31,37 +29,15 @@ from .harness import (
     wait_drained,
     wait_lag_below,
     wait_records,
-    worker_topics,
 )
-from .helpers import by_account, event_log, max_event_time, replay_records, write_log
+from .helpers import by_account, event_log, is_invalid, max_event_time, replay_records, write_log
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def setup(
-    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
-) -> AsyncIterator[WorkerSetup]:
-    async with worker_topics(
-        kafka_bootstrap, redis_url, redis_prefix, unique_name, tmp_path / "worker", partitions=2
-    ) as run:
-        yield run
-
-
-@pytest.fixture
-def workers() -> list[WorkerProcess]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
-
-
-def _invalid(line: bytes) -> bool:
-    try:
-        parse_event(line)
-    except EventRejected:
-        return True
-    return False
+def partitions() -> int:
+    return 2
 
 
 async def test_a_dropped_fetch_after_a_restart_is_read_again(
@@ -92,7 +68,7 @@ async def test_a_dropped_fetch_after_a_restart_is_read_again(
     assert "were never delivered; read again" in log
 
     # Every bad line reached the dead-letter topic at least once (re-deliveries may repeat).
-    bad = {item.line for item in items if _invalid(item.line)}
+    bad = {item.line for item in items if is_invalid(item.line)}
     assert bad
     letters = await read_topic(setup.bootstrap, setup.dead_letter_topic, 10 * len(bad), 20)
     lettered = {base64.b64decode(json.loads(m.value)["original"]) for m in letters}

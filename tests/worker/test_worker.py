@@ -14,7 +14,6 @@ import re
 import subprocess
 import time
 import urllib.request
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import get_args
 
@@ -36,32 +35,21 @@ from .harness import (
     wait_lag_below,
     wait_records,
     worker_status,
-    worker_topics,
 )
-from .helpers import LogItem, by_account, event_log, max_event_time, replay_records, write_log
+from .helpers import (
+    LogItem,
+    by_account,
+    event_log,
+    is_invalid,
+    max_event_time,
+    replay_records,
+    write_log,
+)
 
 pytestmark = pytest.mark.integration
 
 DRAIN_TIMEOUT_S = 90.0
 RECORDS_TIMEOUT_S = 45.0
-
-
-@pytest.fixture
-async def setup(
-    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
-) -> AsyncIterator[WorkerSetup]:
-    async with worker_topics(
-        kafka_bootstrap, redis_url, redis_prefix, unique_name, tmp_path / "worker", partitions=4
-    ) as run:
-        yield run
-
-
-@pytest.fixture
-def workers() -> list[WorkerProcess]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
 
 
 def expected_records(tmp_path: Path, items: list[LogItem], as_of: int) -> dict[str, dict[str, str]]:
@@ -87,7 +75,7 @@ async def test_worker_equals_replay_with_dead_letters(
     await wait_records(redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S)
 
     # Every invalid line went to the dead-letter topic, and only those.
-    rejected = sum(1 for item in items if _rejected(item.line))
+    rejected = sum(1 for item in items if is_invalid(item.line))
     assert rejected > 0
     letters = await read_topic(setup.bootstrap, setup.dead_letter_topic, rejected, 20)
     assert len(letters) == rejected
@@ -215,16 +203,6 @@ async def wait_lists(
             entries = json.loads(raw)
             assert len(entries) == count
             assert all(e["pseudonym"].startswith("m_") and e["encrypted_id"] for e in entries)
-
-
-def _rejected(line: bytes) -> bool:
-    from models import EventRejected, parse_event
-
-    try:
-        parse_event(line)
-    except EventRejected:
-        return True
-    return False
 
 
 def _event(n: int, account: str, minute: int, **fields: object) -> dict[str, object]:

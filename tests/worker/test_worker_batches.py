@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
 from kpis.timeutil import format_ts
-from models import EventRejected, parse_event
 
 from .harness import (
     WorkerProcess,
@@ -22,37 +20,15 @@ from .harness import (
     wait_drained,
     wait_records,
     worker_status,
-    worker_topics,
 )
-from .helpers import by_account, event_log, max_event_time, replay_records, write_log
+from .helpers import by_account, event_log, is_invalid, max_event_time, replay_records, write_log
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def setup(
-    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
-) -> AsyncIterator[WorkerSetup]:
-    async with worker_topics(
-        kafka_bootstrap, redis_url, redis_prefix, unique_name, tmp_path / "worker", partitions=2
-    ) as run:
-        yield run
-
-
-@pytest.fixture
-def workers() -> list[WorkerProcess]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
-
-
-def _invalid(line: bytes) -> bool:
-    try:
-        parse_event(line)
-    except EventRejected:
-        return True
-    return b"\n" in line  # not the case for the generator's lines
+def partitions() -> int:
+    return 2
 
 
 async def test_batch_messages_equal_replay_and_bad_items_dead_letter_alone(
@@ -71,7 +47,7 @@ async def test_batch_messages_equal_replay_and_bad_items_dead_letter_alone(
     await wait_drained(setup, workers, 90)
     await wait_records(redis_client, setup.redis_prefix, expected, workers, 45)
 
-    bad = [item.line for item in items if _invalid(item.line)]
+    bad = [item.line for item in items if is_invalid(item.line)]
     assert bad
     letters = [
         json.loads(m.value)

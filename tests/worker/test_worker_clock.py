@@ -9,7 +9,6 @@ further ahead are dead-lettered as future_time. At each step Redis must equal
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from .harness import (
     read_topic,
     wait_records,
     worker_status,
-    worker_topics,
 )
 from .helpers import LogItem, by_account, event_log, replay_records, write_log
 
@@ -36,21 +34,8 @@ T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-async def setup(
-    kafka_bootstrap: str, redis_url: str, redis_prefix: str, unique_name: str, tmp_path: Path
-) -> AsyncIterator[WorkerSetup]:
-    async with worker_topics(
-        kafka_bootstrap, redis_url, redis_prefix, unique_name, tmp_path / "worker", partitions=2
-    ) as run:
-        yield run
-
-
-@pytest.fixture
-def workers() -> list[WorkerProcess]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
+def partitions() -> int:
+    return 2
 
 
 def far_future(account: str, n: int) -> LogItem:
