@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.topics import admin_client, retry_transient
-from tests.worker.harness import WorkerSetup, redis_records
+from streams.topics import retry_transient
+from tests.worker.harness import WorkerSetup, partition_lags, redis_records
 
 
 @dataclass
@@ -89,26 +89,11 @@ async def dead_lettered(setup: WorkerSetup) -> set[tuple[str, int, int]]:
 
 async def uncommitted(setup: WorkerSetup) -> dict[str, int]:
     """Input partitions whose committed offset is not their end offset."""
-    tps = [TopicPartition(t, p) for t in setup.input_topics for p in range(setup.partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=setup.bootstrap, enable_auto_commit=False)
-    await retry_transient(consumer.start)
-    try:
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    admin = admin_client(setup.settings())
-    await retry_transient(admin.start)
-    try:
-        committed = await admin.list_consumer_group_offsets(setup.app_id)
-    finally:
-        await admin.close()
-    out = {}
-    for tp, end in ends.items():
-        meta = committed.get(tp)
-        done = meta.offset if meta is not None and meta.offset >= 0 else 0
-        if done != end:
-            out[f"{tp.topic}[{tp.partition}]"] = end - done
-    return out
+    return {
+        f"{tp.topic}[{tp.partition}]": behind
+        for tp, behind in (await partition_lags(setup)).items()
+        if behind != 0
+    }
 
 
 async def check(

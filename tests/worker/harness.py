@@ -245,8 +245,8 @@ async def produce_batches(
     return messages
 
 
-async def lag(setup: WorkerSetup) -> int:
-    """Messages of the input topics not yet committed by the worker group."""
+async def partition_lags(setup: WorkerSetup) -> dict[TopicPartition, int]:
+    """End offset minus the group's committed offset, per input partition."""
     tps = [TopicPartition(t, p) for t in setup.input_topics for p in range(setup.partitions)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=setup.bootstrap, enable_auto_commit=False, **setup.client_auth()
@@ -262,12 +262,17 @@ async def lag(setup: WorkerSetup) -> int:
         committed = await admin.list_consumer_group_offsets(setup.app_id)
     finally:
         await admin.close()
-    total = 0
+    out = {}
     for tp, end in ends.items():
         meta = committed.get(tp)
         done = meta.offset if meta is not None and meta.offset >= 0 else 0
-        total += max(0, end - done)
-    return total
+        out[tp] = end - done
+    return out
+
+
+async def lag(setup: WorkerSetup) -> int:
+    """Messages of the input topics not yet committed by the worker group."""
+    return sum(max(0, behind) for behind in (await partition_lags(setup)).values())
 
 
 async def wait_drained(
