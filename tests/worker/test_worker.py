@@ -232,7 +232,7 @@ async def test_bad_input_of_each_kind_goes_to_dead_letters(
     them sharing its id with a bad one) are counted exactly once."""
     account = "rep-dlq"
     key = account.encode()
-    valid = [_event(n, account, n) for n in range(1, 7)]
+    valid = [_event(n, account, n) for n in range(1, 8)]
     bad: list[tuple[str, bytes | None, bytes | None]] = [  # (kind, key, value)
         ("malformed_json", key, b'{"event_id": "ev-1", "type": '),
         ("malformed_json", key, b"[1, 2, 3]"),
@@ -254,6 +254,26 @@ async def test_bad_input_of_each_kind_goes_to_dead_letters(
         ("key_mismatch", b"someone-else", _line(_event(8, account, 8))),
         ("key_mismatch", None, _line(_event(9, account, 9))),
         ("malformed_json", key, None),
+        (
+            "implausible_time",
+            key,
+            _line({**_event(10, account, 10), "occurred_at": "1999-12-31T23:59:59Z"}),
+        ),
+        (
+            "wrong_topic",  # an ad event on the invitations topic: valid, but not counted there
+            key,
+            _line(
+                {
+                    "event_id": "ad-on-invitations",
+                    "type": "ad.click",
+                    "occurred_at": "2026-11-20T10:00:00Z",
+                    "account_id": account,
+                    "campaign_id": "c-1",
+                    "creative_id": "cr-1",
+                    "format": "text",
+                }
+            ),
+        ),
     ]
     items: list[tuple[bytes | None, bytes | None]] = []
     for index, event in enumerate(valid):
@@ -302,6 +322,8 @@ async def test_bad_input_of_each_kind_goes_to_dead_letters(
     assert reasons["unknown_type"] == "type: unknown event type 'post.deleted'"
     assert reasons["oversize"].startswith("oversize:")
     assert reasons["key_mismatch"].startswith("key:")
+    assert reasons["wrong_topic"].startswith("type: ad.click does not belong to topic")
+    assert reasons["implausible_time"].startswith("occurred_at:")
     (status,) = await worker_status(redis_client, setup.redis_prefix)
     assert status["outcomes"] == {"applied": len(valid), "duplicate": 1}
     assert sum(status["dead_letters"].values()) == len(bad)
