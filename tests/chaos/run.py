@@ -24,20 +24,21 @@ DEFAULT_REDIS = "redis://127.0.0.1:16379/0"
 
 
 async def main(seeds: list[int], short: bool, workdir: Path) -> int:
-    broker = LocalBroker.plaintext(workdir / "broker")
-    await asyncio.to_thread(broker.start)
     redis_url = os.environ.get("SOCIALKPI_REDIS_URL", DEFAULT_REDIS)
     failed = 0
-    try:
-        for seed in seeds:
+    for seed in seeds:
+        # A broker per seed: a run SIGKILLs it, and nothing of one run leaks into the next.
+        broker = LocalBroker.plaintext(workdir / f"broker-{seed}")
+        await asyncio.to_thread(broker.start)
+        try:
             outcome = await run_seed(seed, Plan.of(short), broker, redis_url, workdir)
-            print(outcome.line(), flush=True)
-            for example in outcome.verdict.examples:
-                print(f"    {example}", flush=True)
-            if outcome.verdict.problems:
-                failed += 1
-    finally:
-        broker.stop()
+        finally:
+            broker.stop()
+        print(outcome.line(), flush=True)
+        for example in outcome.verdict.examples:
+            print(f"    {example}", flush=True)
+        if outcome.verdict.problems:
+            failed += 1
     print(f"chaos: {len(seeds) - failed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 

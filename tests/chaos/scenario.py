@@ -46,7 +46,7 @@ class Plan:
 
     @classmethod
     def of(cls, short: bool) -> Plan:
-        return cls(accounts=6, days=20, chaos_s=25.0) if short else cls(8, 60, 60.0)
+        return cls(accounts=6, days=20, chaos_s=25.0) if short else cls(8, 40, 45.0)
 
 
 @dataclass
