@@ -111,9 +111,60 @@ def _json_value(value: RecordValue) -> str:
 
 
 def records_jsonl(records: Iterable[KpiRecord]) -> str:
-    """`record.to_json() + "\n"` for each record, joined: the replay's stdout (about five
+    """`record.to_json() + "\n"` for each record, joined: the replay's stdout (about four
     times faster than json). Records of an account come together: its id is encoded once."""
-    return "".join(records_json(records, "\n"))
+    records = records if isinstance(records, list | tuple) else list(records)
+    try:
+        return _records_jsonl(records)
+    except TypeError:  # something orjson refuses: the record-by-record path
+        return "".join([record.to_json() + "\n" for record in records])
+
+
+def _records_jsonl(records: Sequence[KpiRecord]) -> str:
+    """`_records_json` for one joined text: the pieces of every record go straight into one
+    list and one join (no string per record: about 20 % less)."""
+    parts: list[str] = []
+    extend, dumps, int_repr, float_repr = parts.extend, _dumps, _int_repr, _float_repr
+    last: str | None = None
+    head = ""
+    for (account_id, kpi, period, value, as_of, _dims), dims in zip(
+        records, _dims_pieces(records), strict=True
+    ):
+        if account_id is not last:
+            last = account_id
+            head = f'{{"account_id":{dumps(account_id).decode()},"kpi":"'
+        kind = type(value)
+        if kind is int:
+            text = int_repr(value)
+        elif kind is float:
+            text = float_repr(value)
+            if text[-1] in "nf":
+                text = _encode(value)
+        else:
+            text = _json_value(value)
+        extend((head, kpi, _PERIOD, period, _DIMS, dims, _VALUE, text, _AS_OF, as_of, _END))
+    return "".join(parts)
+
+
+_PERIOD, _DIMS, _VALUE, _AS_OF, _END = (
+    '","period":"',
+    '","dims":{',
+    '},"value":',
+    ',"as_of":"',
+    '"}\n',
+)
+
+
+def _dims_pieces(records: Sequence[KpiRecord]) -> list[str]:
+    """Every record's dims as JSON without its braces. One orjson call for all of them, cut
+    at the "},{" between two; a dims value holding "},{" shows as one piece too many, and
+    then each is encoded alone."""
+    if not records:
+        return []
+    pieces = _dumps([record[5] for record in records]).decode()[2:-2].split("},{")
+    if len(pieces) != len(records):
+        pieces = [_dumps(record[5]).decode()[1:-1] for record in records]
+    return pieces
 
 
 def records_json(records: Iterable[KpiRecord], end: str = "") -> list[str]:
@@ -126,18 +177,13 @@ def records_json(records: Iterable[KpiRecord], end: str = "") -> list[str]:
 
 
 def _records_json(records: Sequence[KpiRecord], end: str) -> list[str]:
-    if not records:
-        return []
-    # Every record's dims in one orjson call, cut at the "},{" between two of them; a dims
-    # value holding "},{" shows as one piece too many, and then each is encoded alone.
-    pieces = _dumps([record[5] for record in records]).decode()[2:-2].split("},{")
-    if len(pieces) != len(records):
-        pieces = [_dumps(record[5]).decode()[1:-1] for record in records]
     parts: list[str] = []
     keep, dumps, int_repr, float_repr = parts.append, _dumps, _int_repr, _float_repr
     last: str | None = None
     head = ""
-    for (account_id, kpi, period, value, as_of, _dims), dims in zip(records, pieces, strict=True):
+    for (account_id, kpi, period, value, as_of, _dims), dims in zip(
+        records, _dims_pieces(records), strict=True
+    ):
         if account_id is not last:
             last = account_id
             head = f'{{"account_id":{dumps(account_id).decode()},"kpi":"'
