@@ -237,7 +237,7 @@ def post_next_change(post: Post, as_of: int, cfg: EngineConfig) -> int | None:
 
 
 _new_record = tuple.__new__
-_TOTAL_KPIS = (*POST_KPIS, "post_interactions")
+TOTAL_KPIS = (*POST_KPIS, "post_interactions")
 CURVE_KPIS = (
     "post_hourly_views",
     "post_hourly_interactions",
@@ -255,7 +255,7 @@ def post_records(
     dims: dict[str, str | int] = {"post_id": post_id}  # shared by the post's records
     out = [
         new(cls, (account_id, name, "total", value, as_of_label, dims))
-        for name, value in zip(_TOTAL_KPIS, (*numbers.totals, numbers.interactions), strict=True)
+        for name, value in zip(TOTAL_KPIS, (*numbers.totals, numbers.interactions), strict=True)
     ]
     append = out.append
     if numbers.rate is not None:

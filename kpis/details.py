@@ -27,9 +27,12 @@ class AccountDetails:
     stale_invitations: list[StaleInvitation]
 
 
-def account_details(st: AccountState, as_of: int, cfg: EngineConfig) -> AccountDetails:
-    stale = [
+def stale_invitations(st: AccountState, as_of: int, cfg: EngineConfig) -> list[StaleInvitation]:
+    return [
         StaleInvitation(inv_id, inv.invitee, inv.sent_at or 0)
         for inv_id, inv in stale_pending(st, as_of, cfg)
     ]
-    return AccountDetails(warm_prospects(st, as_of, cfg), stale)
+
+
+def account_details(st: AccountState, as_of: int, cfg: EngineConfig) -> AccountDetails:
+    return AccountDetails(warm_prospects(st, as_of, cfg), stale_invitations(st, as_of, cfg))

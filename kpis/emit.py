@@ -132,3 +132,25 @@ def quantile(sorted_values: list[float], q: float) -> float:
     low = int(pos)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (pos - low)
+
+
+def _within_account(record: KpiRecord) -> tuple[str | int, ...]:
+    """`KpiRecord.sort_key` without the account (the same for every record of an account).
+    A KPI's dims always have the same keys in the same order, so their values alone order
+    them: half the cost of comparing (key, value) pairs."""
+    return (record[1], record[2], *record[5].values())
+
+
+def _within_account_by_items(
+    record: KpiRecord,
+) -> tuple[str, str, tuple[tuple[str, str | int], ...]]:
+    return (record[1], record[2], tuple(record[5].items()))
+
+
+def sort_records(records: list[KpiRecord]) -> list[KpiRecord]:
+    """Sort one account's records in place in `Engine.evaluate`'s order; returns them."""
+    try:
+        records.sort(key=_within_account)
+    except TypeError:  # a KPI whose dims varied in keys: compare the items instead
+        records.sort(key=_within_account_by_items)
+    return records

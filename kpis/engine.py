@@ -14,7 +14,8 @@ from kpis import actors, ads, content, invitations, messages, outcomes, profile
 from kpis.config import EngineConfig
 from kpis.daily import drop_expired_days, last_expired_day
 from kpis.details import AccountDetails, account_details
-from kpis.emit import Emitter
+from kpis.emit import Emitter, sort_records
+from kpis.incremental import ACTORS, AccountEvaluation, ChangeTracker
 from kpis.pending import Parking
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
@@ -81,6 +82,7 @@ class Engine:
         processing_clock: Callable[[], int] | None = None,
         apply_until: int | None = None,
         max_future_us: int | None = None,
+        track_changes: bool = False,
     ) -> None:
         self.config = config or EngineConfig()
         self.store: StateStore = store if store is not None else MemoryStore()
@@ -95,6 +97,9 @@ class Engine:
         self._parking = Parking()
         self.stats: Counter[str] = Counter()
         self.max_event_time: int | None = None
+        # Incremental evaluation (`evaluate_account`): from the start with track_changes (live),
+        # else from its first call.
+        self._changes = ChangeTracker(self.config) if track_changes else None
 
     @classmethod
     def live(
@@ -105,9 +110,10 @@ class Engine:
         processing_clock: Callable[[], int] | None = None,
     ) -> Engine:
         """The worker's engine: applies up to the clock `now_us` (moved by `advance`), holds
-        events up to `config.max_future_us` ahead of it."""
+        events up to `config.max_future_us` ahead of it, tracks changes from the start (so
+        `due_accounts` lists every account an event reached)."""
         config = config or EngineConfig()
-        return cls(config, store, processing_clock, now_us, config.max_future_us)
+        return cls(config, store, processing_clock, now_us, config.max_future_us, True)
 
     def apply(self, event: Event) -> str:
         """Apply one validated event; returns one of the outcomes above."""
@@ -123,6 +129,7 @@ class Engine:
         get_state, handlers, config, clock = self.store.get, HANDLERS, self.config, self._clock
         apply_until, holding = self.apply_until, self.max_future_us is not None
         latest = self.max_event_time
+        mark = None if self._changes is None else self._changes.mark
         applied = late = duplicates = after = 0
         outcome: str | None = None
         for event in events:
@@ -151,6 +158,8 @@ class Engine:
             else:
                 late += 1
                 outcome = LATE
+            if mark is not None:
+                mark(event.account_id, st, event, t)
             if t > st.watermark:
                 st.watermark = t
             if latest is None or t > latest:
@@ -222,12 +231,44 @@ class Engine:
             emit = Emitter(account_id, as_of, label)
             for evaluate in EVALUATORS:
                 evaluate(st, emit, self.config)
-            try:
-                emit.records.sort(key=_within_account)
-            except TypeError:  # a KPI whose dims varied in keys: compare the items instead
-                emit.records.sort(key=_within_account_by_items)
-            records.extend(emit.records)
+            records.extend(sort_records(emit.records))
         return records
+
+    def evaluate_account(
+        self, account_id: str, as_of: int, *, full: bool = False
+    ) -> AccountEvaluation:
+        """One account's records at `as_of` as a delta since its previous `evaluate_account`:
+        only what events touched since, or what time changed (a window that slid, a
+        threshold crossed, a day that rolled over, the next hour of a curve), is recomputed.
+
+        The first call for an account, and `full=True` (start, newly assigned partitions,
+        a view to refill), give every record (`AccountEvaluation.full`). Applying the deltas
+        in order to the first full result always gives `evaluate(as_of)` for that account
+        (`as_of` aside: an unchanged record is not repeated when only the time moved).
+        Changes are tracked from the engine's start (`Engine.live`, `track_changes`) or else
+        from the first call; `as_of` is expected never to go back and to be at or after the
+        clock events were applied up to (as the worker does)."""
+        if self._changes is None:
+            self._changes = ChangeTracker(self.config)
+        return self._changes.evaluate(self.store, account_id, as_of, full)
+
+    def due_accounts(self, now: int) -> list[str]:
+        """The accounts `evaluate_account(now)` may find changed (sorted): touched by an
+        event since their last evaluation, or whose next time-based change is at or before
+        `now`. O(accounts due), not O(accounts). Accounts that no event reached
+        since tracking began and that were never evaluated (state rebuilt from a changelog)
+        are not listed: evaluate those with `full=True`."""
+        return [] if self._changes is None else self._changes.due_accounts(now)
+
+    def next_change(self) -> int | None:
+        """The earliest time an evaluated account's records change with no new event."""
+        return None if self._changes is None else self._changes.next_change()
+
+    def forget_accounts(self, account_id: str | None = None) -> None:
+        """Drop the incremental evaluation memory of one account (None: every account), e.g.
+        of revoked partitions: its next `evaluate_account` is full."""
+        if self._changes is not None:
+            self._changes.forget(account_id)
 
     def details(self, account_id: str, as_of: int) -> AccountDetails:
         """Ranked warm prospects and stale invitations (member ids in clear: pseudonymize)."""
@@ -237,7 +278,9 @@ class Engine:
         """Expire closed windows and old ids; safe at any time, never changes the records."""
         now = 0 if self._clock is None else self._clock()
         horizon = now - self.config.dedup_retention_us
-        for _account_id, st in self.store.accounts():
+        for account_id, st in self.store.accounts():
+            if self._changes is not None and len(st.actors) > self.config.max_actors_per_account:
+                self._changes.mark_segment(account_id, ACTORS)  # the cap evicts: records change
             for prune in PRUNERS:
                 prune(st, self.config)
             _prune_entities(st, self.config)
@@ -250,19 +293,6 @@ class Engine:
 
 
 _account_of = itemgetter(0)
-
-
-def _within_account(record: KpiRecord) -> tuple[str | int, ...]:
-    """`KpiRecord.sort_key` without the account (the same for every record of an account).
-    A KPI's dims always have the same keys in the same order, so their values alone order
-    them: half the cost of comparing (key, value) pairs."""
-    return (record[1], record[2], *record[5].values())
-
-
-def _within_account_by_items(
-    record: KpiRecord,
-) -> tuple[str, str, tuple[tuple[str, str | int], ...]]:
-    return (record[1], record[2], tuple(record[5].items()))
 
 
 def _prune_entities(st: AccountState, cfg: EngineConfig) -> None:
