@@ -53,6 +53,7 @@ from streams.topics import STATE_TABLE, ensure_topics
 
 log = logging.getLogger("streams")
 PROGRESS_LOG_S = 10.0
+ALERT_ACK_TIMEOUT_S = 20.0  # the alert topic's acknowledgement of one evaluation's transitions
 
 
 def wall_clock_us() -> int:
@@ -455,13 +456,16 @@ class KpiWorker:
         stats.last_evaluation_s = time.perf_counter() - started
         stats.last_evaluation_records = total
         stats.last_evaluation_at = at
-        self.publish_transitions(transitions)
+        await self.publish_transitions(transitions)
         if publisher is not None:
             await publisher.flush(self.summary())
         return total
 
-    def publish_transitions(self, transitions: list[AlertTransition]) -> None:
-        """To the compacted alert topic (the evaluator's memory) and the sinks' alert feed."""
+    async def publish_transitions(self, transitions: list[AlertTransition]) -> None:
+        """To the compacted alert topic (the evaluator's memory), acknowledged, and only then
+        to the sinks' alert feed: a worker killed in between must not leave an alert the
+        sinks announced but its successor does not know of (it would announce it again)."""
+        sent = []
         for transition in transitions:
             log.info(
                 "alert %s %s for %s (value %s, threshold %s, sample %s)",
@@ -472,9 +476,15 @@ class KpiWorker:
                 transition.threshold,
                 transition.sample,
             )
-            self.alert_topic.send_soon(
-                key=transition.key.encode(), value=transition.to_json().encode()
+            sent.append(
+                await self.alert_topic.send(
+                    key=transition.key.encode(), value=transition.to_json().encode()
+                )
             )
+        try:
+            await asyncio.wait_for(asyncio.gather(*sent), ALERT_ACK_TIMEOUT_S)
+        except Exception as error:  # the broker is away: alert anyway, a successor may repeat it
+            log.warning("alert transitions not acknowledged by the alert topic: %r", error)
         if transitions and isinstance(self.publisher, FanoutPublisher):
             self.publisher.call("add_transitions", transitions)
 
@@ -482,8 +492,8 @@ class KpiWorker:
         rebuilds = self.table.socialkpi_rebuilds
         try:
             restored = restore_firing(alerts, await last_transitions(self.settings))
-        except Exception:
-            log.exception("reading the alert topic failed; retried at the next evaluation")
+        except Exception as error:
+            log.warning("reading the alert topic failed (%r); retried next evaluation", error)
             return
         self._alerts_synced = rebuilds
         log.info("alert state restored: %d firing", restored)

@@ -142,8 +142,10 @@ class WorkerProcess:
         self._log.close()
 
     def tail(self, lines: int = 40) -> str:
+        """The log's last lines, without faust's repeated timer warnings (they hide the cause)."""
         text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
+        text = [line for line in text if "is overlapping" not in line]
+        return f"--- {self.log_path.name}\n" + "\n".join(text[-lines:])
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -66,7 +66,7 @@ async def wait_for(
             assert worker.alive(), worker.tail()
         await asyncio.sleep(0.3)
     raise AssertionError(
-        f"timed out waiting for {what}:\n" + "\n".join(w.tail(20) for w in workers)
+        f"timed out waiting for {what}:\n" + "\n".join(w.tail(60) for w in workers)
     )
 
 
