@@ -42,10 +42,12 @@ from streams.alerts import last_transitions, restore_firing
 from streams.dead_letters import dead_letter_document
 from streams.lag import input_lag
 from streams.locate import RecordLocator
+from streams.logs import limit_repeats
 from streams.offsets import Admit, OffsetLedger
 from streams.preflight import preflight
 from streams.publisher import FanoutPublisher, RecordsPublisher
 from streams.settings import WorkerSettings, topic_for_type
+from streams.shutdown import BoundedStopWorker
 from streams.state_table import KafkaTableIO, StateTable
 from streams.stats import WorkerStats
 from streams.store import OwnershipError, TableBackedStore
@@ -592,5 +594,7 @@ def run_worker(settings: WorkerSettings | None = None) -> None:
         loop.run_until_complete(ensure_topics(settings))
     worker = KpiWorker(settings)
     worker.serve_metrics()
-    runner = faust.Worker(worker.app, loop=loop, loglevel=settings.log_level)
+    runner = BoundedStopWorker(worker.app, loop=loop, loglevel=settings.log_level)
+    runner.stop_timeout_s = settings.stop_timeout_s
+    limit_repeats(settings.repeated_log_window_s)
     runner.execute_from_commandline()

@@ -213,6 +213,18 @@ class WorkerSettings(BaseSettings):
         "(bench/worker_bench.py measures both).",
     )
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")
+    repeated_log_window_s: float = Field(
+        60.0,
+        gt=0,
+        description="A library message that repeats (Kafka retries, timer lag) is logged "
+        "once per this many seconds, with its count (all of them at debug level).",
+    )
+    stop_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="SIGTERM/Ctrl-C: exit (status 1) if the clean stop takes longer, e.g. "
+        "with Kafka away; uncommitted events are read again at the next start.",
+    )
 
     @field_validator("as_of")
     @classmethod
