@@ -182,6 +182,11 @@ class AlertEvaluator:
         """(account, rule) of every firing alert."""
         return {key for key, state in self._state.items() if state.firing}
 
+    def accounts(self) -> set[str]:
+        """Accounts with a pending or firing alert (evaluated every time: a pending one
+        fires with time alone)."""
+        return {account for account, _rule in self._state}
+
     def forget(self, account_id: str) -> None:
         """Drop an account's state (it moved to another worker), without transitions."""
         for key in [k for k in self._state if k[0] == account_id]:

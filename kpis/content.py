@@ -247,10 +247,11 @@ CURVE_KPIS = (
 
 
 def post_records(
-    account_id: str, as_of_label: str, post_id: str, numbers: PostNumbers
+    account_id: str, as_of_label: str, post_id: str, numbers: PostNumbers, curve: bool = True
 ) -> list[KpiRecord]:
-    """The post's records: totals, engagement rate, then its curve (4 records an hour) and
-    long-lived flag. Built directly (one dims dict per hour, shared by its 4 records)."""
+    """The post's records: totals, engagement rate, then its curve (4 records an hour;
+    `curve=False` leaves them out) and long-lived flag. Built directly (one dims dict per
+    hour, shared by its 4 records)."""
     new, cls = _new_record, KpiRecord
     dims: dict[str, str | int] = {"post_id": post_id}  # shared by the post's records
     out = [
@@ -262,7 +263,7 @@ def post_records(
         append(
             new(cls, (account_id, "post_engagement_rate", "total", numbers.rate, as_of_label, dims))
         )
-    if numbers.curve:
+    if numbers.curve and curve:
         hourly, hourly_i, cumulative, cumulative_i = CURVE_KPIS
         cum_v = cum_i = 0
         for hour, (v, i) in enumerate(
@@ -275,6 +276,7 @@ def post_records(
             append(new(cls, (account_id, hourly_i, "total", i, as_of_label, hour_dims)))
             append(new(cls, (account_id, cumulative, "total", cum_v, as_of_label, hour_dims)))
             append(new(cls, (account_id, cumulative_i, "total", cum_i, as_of_label, hour_dims)))
+    if numbers.curve:
         append(
             new(
                 cls, (account_id, "post_long_lived", "total", numbers.long_lived, as_of_label, dims)

@@ -15,7 +15,7 @@ from kpis.config import EngineConfig
 from kpis.daily import drop_expired_days, last_expired_day
 from kpis.details import AccountDetails, account_details
 from kpis.emit import Emitter, sort_records
-from kpis.incremental import ACTORS, AccountEvaluation, ChangeTracker
+from kpis.incremental import ACTORS, AccountEvaluation, AccountView, ChangeTracker
 from kpis.pending import Parking
 from kpis.state import AccountState
 from kpis.store import MemoryStore, StateStore
@@ -251,6 +251,11 @@ class Engine:
         if self._changes is None:
             self._changes = ChangeTracker(self.config)
         return self._changes.evaluate(self.store, account_id, as_of, full)
+
+    def account_view(self, account_id: str) -> AccountView | None:
+        """The account's records at its last `evaluate_account`, without the hourly post
+        curves, from memory (None: not evaluated yet)."""
+        return None if self._changes is None else self._changes.view(account_id)
 
     def due_accounts(self, now: int) -> list[str]:
         """The accounts `evaluate_account(now)` may find changed (sorted): touched by an

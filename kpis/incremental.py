@@ -104,6 +104,20 @@ class AccountEvaluation:
         return bool(self.upserts or self.deletes or self.details is not None or self.posts)
 
 
+@dataclass(slots=True)
+class AccountView:
+    """One account's records at its last evaluation, from the tracker's memory (nothing is
+    recomputed): what gauges and alert rules read. `records` leaves out the hourly post
+    curves (`posts` has them); `record_count` counts every record, curves included."""
+
+    account_id: str
+    as_of: int
+    records: list[KpiRecord]
+    posts: dict[str, PostNumbers]
+    details: AccountDetails
+    record_count: int
+
+
 def same_value(a: RecordValue, b: RecordValue) -> bool:
     """Whether two values render alike: same type, equal, same Decimal digits, same sign of
     a zero float (JSON writes -0.0)."""
@@ -356,6 +370,21 @@ class ChangeTracker:
             self._accounts.pop(account_id, None)
             self._dirty.discard(account_id)
             self._due.discard(account_id)
+
+    def view(self, account_id: str) -> AccountView | None:
+        """The account's records at its last evaluation (None: not evaluated yet)."""
+        account = self._accounts.get(account_id)
+        if account is None or account.as_of is None:
+            return None
+        records = [record for segment in account.segments.values() for record in segment.values()]
+        count = len(records)
+        label = format_ts(account.as_of)
+        for post_id, numbers in account.posts.items():
+            records.extend(post_records(account_id, label, post_id, numbers, curve=False))
+            count += len(_post_key_records(post_id, numbers))
+        return AccountView(
+            account_id, account.as_of, records, dict(account.posts), account.details, count
+        )
 
     # --- evaluation -------------------------------------------------------------------
     def evaluate(

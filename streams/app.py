@@ -12,12 +12,14 @@ the sinks (Redis view, Prometheus gauges); another reads the consumer lag.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
+import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import faust
@@ -25,14 +27,12 @@ import faust
 from alerting.config import load_config
 from alerting.evaluator import SEVERITY, AlertEvaluator, AlertTransition
 from kpis import Engine, EngineConfig
-from kpis.details import account_details
 from kpis.engine import FUTURE
-from kpis.state import AccountState
+from kpis.incremental import AccountView
 from kpis.timeutil import format_ts
 from models import EventRejected, RejectKind
 from models.batch import ItemResult, parse_message
 from models.events import Event
-from models.records import KpiRecord
 from sinks.prometheus.exporter import PrometheusExporter
 from sinks.redis.alerts import RedisAlertFeed
 from sinks.redis.writer import RedisView
@@ -63,19 +63,6 @@ def wall_clock_us() -> int:
 
 
 # --------------------------------------------------------------------------- worker
-
-
-class _OneAccount:
-    """A StateStore view of a single account, to evaluate accounts one at a time."""
-
-    def __init__(self, account_id: str, st: AccountState) -> None:
-        self._item = (account_id, st)
-
-    def get(self, account_id: str) -> AccountState:
-        return self._item[1]
-
-    def accounts(self) -> Iterator[tuple[str, AccountState]]:
-        yield self._item
 
 
 def firing_alerts(alerts: AlertEvaluator, account_id: str) -> list[dict[str, str]]:
@@ -133,6 +120,7 @@ class KpiWorker:
                 store=self.store,
                 processing_clock=self.store.processing_time,
                 apply_until=settings.as_of_us,
+                track_changes=True,
             )
         else:
             self.engine = Engine.live(
@@ -158,6 +146,9 @@ class KpiWorker:
             settings.alert_topic, key_serializer="raw", value_serializer="raw"
         )
         self._alerts_synced = 0  # the table rebuild the alert state was restored for
+        self._evaluated_rebuild = 0  # the table rebuild the last full evaluation followed
+        self._published: set[str] = set()  # local accounts the sinks hold
+        self._refresh_order: collections.deque[str] = collections.deque()  # next: left
         for short, name in settings.topics.items():
             self._add_agent(short, name)
         self.app.timer(settings.evaluation_interval_s, name="socialkpi.evaluate")(
@@ -420,11 +411,14 @@ class KpiWorker:
         pinned = self.settings.as_of_us
         return pinned if pinned is not None else self.clock()
 
-    def evaluate_account(self, account_id: str, st: AccountState, as_of: int) -> list[KpiRecord]:
-        return Engine(config=self.config, store=_OneAccount(account_id, st)).evaluate(as_of)
-
     async def evaluate_and_publish(self) -> int:
-        """Evaluate every local account and publish; returns the number of records."""
+        """Evaluate what changed since the last evaluation and publish it; returns the
+        number of records published (upserts and deletes).
+
+        Only accounts an event reached or whose records change with time are evaluated
+        (`Engine.due_accounts`), and only their changed records reach the sinks. Every local
+        account is evaluated whole after a rebuild (start, rebalance) and when a sink lost
+        its view (Redis wiped or unreachable)."""
         if self.store.active_partitions is None or self.app.rebalancing:
             return 0
         started = time.perf_counter()
@@ -434,34 +428,112 @@ class KpiWorker:
         self.store.flush()
         if released:
             await self.send_state()
-        total = 0
         publisher = self.publisher
         alerts = self.alerts
         if alerts is not None and self._alerts_synced != self.table.socialkpi_rebuilds:
             await self._restore_alerts(alerts)
-        transitions: list[AlertTransition] = []
+        full = self._refill_needed(publisher)
+        if full:
+            due = [account_id for account_id, _st in self.store.accounts()]
+            refresh: set[str] = set()
+        else:
+            refresh = self._refresh_slice()
+            due = sorted(set(self.engine.due_accounts(as_of)) | refresh)
         at = format_ts(as_of)
-        for index, (account_id, st) in enumerate(list(self.store.accounts())):
-            records = self.evaluate_account(account_id, st, as_of)
-            total += len(records)
-            if alerts is not None:
-                transitions.extend(alerts.evaluate(account_id, records, at=at))
+        views: dict[str, AccountView] = {}
+        total = 0
+        for index, account_id in enumerate(due):
+            whole = full or account_id in refresh
+            try:
+                evaluation = self.engine.evaluate_account(account_id, as_of, full=whole)
+            except OwnershipError:  # revoked since an event marked it
+                continue
+            view = self.engine.account_view(account_id)
+            if view is None:
+                continue
+            views[account_id] = view
+            if account_id not in self._published:
+                self._published.add(account_id)
+                self._refresh_order.append(account_id)
+            total += len(evaluation.upserts) + len(evaluation.deletes)
             if publisher is not None:
-                details = account_details(st, as_of, self.config)
-                await publisher.publish(account_id, records, details)
-                if alerts is not None and isinstance(publisher, FanoutPublisher):
-                    publisher.call("set_firing", account_id, firing_alerts(alerts, account_id))
+                await publisher.publish_evaluation(evaluation, view)
             if index % 20 == 19:
                 await asyncio.sleep(0)  # let heartbeats and fetches run
+        self._restage_on_new_day(as_of, views)
+        transitions = self._evaluate_alerts(alerts, views, at) if alerts is not None else []
         stats = self.stats
         stats.evaluations += 1
         stats.last_evaluation_s = time.perf_counter() - started
         stats.last_evaluation_records = total
+        stats.last_evaluation_accounts = len(views)
         stats.last_evaluation_at = at
         await self.publish_transitions(transitions)
         if publisher is not None:
             await publisher.flush(self.summary())
         return total
+
+    def _refresh_slice(self) -> set[str]:
+        """The accounts to publish whole at this evaluation: round robin, so that each one
+        is once per `view_refresh_s` (a key lost from Redis is repaired by then)."""
+        order = self._refresh_order
+        share = self.settings.evaluation_interval_s / self.settings.view_refresh_s
+        count = min(len(order), math.ceil(len(order) * share))
+        out: set[str] = set()
+        for _ in range(count):
+            account_id = order.popleft()
+            if account_id in self._published:
+                order.append(account_id)
+                out.add(account_id)
+        return out
+
+    def _refill_needed(self, publisher: RecordsPublisher | None) -> bool:
+        """After a rebuild (the accounts' states were replaced, some moved away) or when a
+        sink lost its view: the next evaluation is full, for every local account."""
+        lost = isinstance(publisher, FanoutPublisher) and publisher.refill_needed()
+        rebuilt = self._evaluated_rebuild != self.table.socialkpi_rebuilds
+        if rebuilt:
+            self._evaluated_rebuild = self.table.socialkpi_rebuilds
+            self.engine.forget_accounts()
+            local = {account_id for account_id, _st in self.store.accounts()}
+            gone = sorted(self._published - local)
+            self._published &= local
+            self._refresh_order = collections.deque(
+                a for a in self._refresh_order if a in self._published
+            )
+            if gone and isinstance(publisher, FanoutPublisher):
+                publisher.forget(gone)
+            if gone and self.alerts is not None:
+                for account_id in gone:
+                    self.alerts.forget(account_id)
+        return lost or rebuilt
+
+    def _restage_on_new_day(self, as_of: int, views: dict[str, AccountView]) -> None:
+        """Gauges export only the current day, week and month: at a new UTC day every
+        account's gauges are rebuilt from its view (records unchanged, labels not)."""
+        if self.exporter is None or not self.exporter.new_day(as_of):
+            return
+        at = format_ts(as_of)
+        for account_id in sorted(self._published - set(views)):
+            view = self.engine.account_view(account_id)
+            if view is not None:
+                self.exporter.restage(view, at)
+
+    def _evaluate_alerts(
+        self, alerts: AlertEvaluator, views: dict[str, AccountView], at: str
+    ) -> list[AlertTransition]:
+        """The accounts evaluated now, and those with a pending or firing alert (a pending
+        one fires with time alone): their rules, and their firing list in Redis."""
+        transitions: list[AlertTransition] = []
+        publisher = self.publisher
+        for account_id in sorted(set(views) | alerts.accounts()):
+            view = views.get(account_id) or self.engine.account_view(account_id)
+            if view is None:
+                continue
+            transitions.extend(alerts.evaluate(account_id, view.records, at=at))
+            if isinstance(publisher, FanoutPublisher):
+                publisher.call("set_firing", account_id, firing_alerts(alerts, account_id))
+        return transitions
 
     async def publish_transitions(self, transitions: list[AlertTransition]) -> None:
         """To the compacted alert topic (the evaluator's memory), acknowledged, and only then

@@ -1,9 +1,11 @@
 """Where evaluated KPI records go: the `RecordsPublisher` protocol and a fan-out over sinks.
 
-Each evaluation calls `publish(account_id, records, details)` once per local account, then
-`flush(summary)` once. The sinks are `sinks.redis.writer.RedisView` (the materialized view)
-and `sinks.prometheus.exporter.PrometheusExporter` (gauges); `FanoutPublisher` feeds both, and one
-failing sink (Redis down) does not stop the other (Prometheus keeps its gauges fresh).
+The worker calls `publish_evaluation(evaluation, view)` for each account whose records
+changed (a full evaluation first, then deltas), then `flush(summary)` once per evaluation;
+`publish(account_id, records, details)` publishes a complete record set (tools, tests).
+The sinks are `sinks.redis.writer.RedisView` (the materialized view) and
+`sinks.prometheus.exporter.PrometheusExporter` (gauges); `FanoutPublisher` feeds both, and
+one failing sink (Redis down) does not stop the other (Prometheus keeps its gauges fresh).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from kpis.incremental import AccountEvaluation, AccountView
 from models.records import KpiRecord
 
 log = logging.getLogger("streams")
@@ -23,6 +26,9 @@ class RecordsPublisher(Protocol):
         self, account_id: str, records: Sequence[KpiRecord], details: Mapping[str, Any] | Any
     ) -> None:
         """The complete record set of one account at one evaluation (replaces the last)."""
+
+    async def publish_evaluation(self, evaluation: AccountEvaluation, view: AccountView) -> None:
+        """What changed in one account at one evaluation (a full one replaces the last)."""
 
     async def flush(self, summary: Mapping[str, Any]) -> None:
         """End of one evaluation; `summary` is the worker's stats snapshot."""
@@ -48,6 +54,23 @@ class FanoutPublisher:
                     await sink.publish(account_id, records, details)
                 except Exception:
                     self._fail(index, sink)
+
+    async def publish_evaluation(self, evaluation: AccountEvaluation, view: AccountView) -> None:
+        for index, sink in enumerate(self.sinks):
+            if index not in self._failed:
+                try:
+                    await sink.publish_evaluation(evaluation, view)
+                except Exception:
+                    self._fail(index, sink)
+
+    def refill_needed(self) -> bool:
+        """Whether a sink lost its view (every sink is asked: asking clears it)."""
+        asked = [bool(getattr(sink, "refill_needed", lambda: False)()) for sink in self.sinks]
+        return any(asked)
+
+    def forget(self, account_ids: Sequence[str]) -> None:
+        """Accounts moved to another worker: the sinks stop keeping them."""
+        self.call("forget", account_ids)
 
     async def flush(self, summary: Mapping[str, Any]) -> None:
         for index, sink in enumerate(self.sinks):

@@ -212,6 +212,13 @@ class WorkerSettings(BaseSettings):
         description="Event loop implementation; uvloop cuts Faust's per-event overhead "
         "(bench/worker_bench.py measures both).",
     )
+    view_refresh_s: float = Field(
+        300.0,
+        gt=0,
+        description="Evaluations publish only what changed; every account is also published "
+        "whole once per this many seconds, spread over the evaluations, to repair keys lost "
+        "one by one from Redis (eviction, deletion). A wiped Redis is noticed at once.",
+    )
     log_level: str = Field("info", description="Worker log level (debug, info, warning, error).")
     repeated_log_window_s: float = Field(
         60.0,

@@ -28,7 +28,8 @@ class WorkerStats:
     dead_letter_reasons: Counter[str] = field(default_factory=Counter)  # by reason (bounded)
     evaluations: int = 0
     last_evaluation_s: float = 0.0
-    last_evaluation_records: int = 0
+    last_evaluation_records: int = 0  # records published (upserts and deletes)
+    last_evaluation_accounts: int = 0  # accounts evaluated (due, or all after a rebuild)
     last_evaluation_at: str = ""
     batch_outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     batch_dead_letters: Counter[str] = field(default_factory=Counter)
@@ -70,5 +71,6 @@ class WorkerStats:
             "evaluations": self.evaluations,
             "last_evaluation_s": round(self.last_evaluation_s, 4),
             "last_evaluation_records": self.last_evaluation_records,
+            "last_evaluation_accounts": self.last_evaluation_accounts,
             "last_evaluation_at": self.last_evaluation_at,
         }

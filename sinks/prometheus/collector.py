@@ -83,16 +83,27 @@ class KpiCollector(Collector):
         self._staged: dict[str, list[Sample]] = {}
         self._first_seen: dict[str, dict[str, int]] = {}  # account -> post -> as_of seen
         self._help: dict[str, str] = {}
+        self._view_as_of: float | None = None
 
     # --- building (publish time) -----------------------------------------------------------
-    def stage(self, account_id: str, records: Sequence[KpiRecord], details: Any = None) -> int:
-        """Convert one account's records into samples for the next `commit`."""
-        recent = self.recent_post_ids(account_id, records, details)
+    def stage(
+        self,
+        account_id: str,
+        records: Sequence[KpiRecord],
+        details: Any = None,
+        *,
+        as_of: str | None = None,
+        published: Mapping[str, int] | None = None,
+    ) -> int:
+        """Convert one account's records into samples for the next `commit`. `as_of`: the
+        evaluation time (default: the records'); `published`: post id -> publication time,
+        for the recent posts (default: from `details`, else estimated)."""
+        recent = self.recent_post_ids(account_id, records, details, published)
         by_key: dict[tuple[str, tuple[tuple[str, str], ...]], Sample] = {}
         helps: dict[str, str] = {}
-        as_of_us: int | None = None
+        as_of_us: int | None = None if as_of is None else parse_ts(as_of)
         for record in records:
-            sample = self._sample(record, recent, helps)
+            sample = self._sample(record, recent, helps, as_of)
             if sample is not None:
                 by_key[(sample.name, sample.labels)] = sample
             if as_of_us is None:
@@ -110,18 +121,37 @@ class KpiCollector(Collector):
                 self._help.setdefault(name, text)
         return len(samples)
 
-    def commit(self) -> None:
-        """The staged evaluation becomes what scrapes see (accounts not staged are dropped:
-        this worker no longer owns them)."""
+    def commit(self, replace: bool = True) -> None:
+        """The staged evaluation becomes what scrapes see. `replace`: accounts not staged
+        are dropped (this worker no longer owns them); else only the staged ones change
+        (an incremental evaluation: `forget` drops accounts)."""
         with self._lock:
-            self._current, self._staged = self._staged, {}
+            if replace:
+                self._current = self._staged
+            else:
+                self._current.update(self._staged)
+            self._staged = {}
             self._first_seen = {a: p for a, p in self._first_seen.items() if a in self._current}
 
-    def _sample(self, record: KpiRecord, recent: set[str], helps: dict[str, str]) -> Sample | None:
+    def forget(self, account_ids: Iterable[str]) -> None:
+        with self._lock:
+            for account_id in account_ids:
+                self._current.pop(account_id, None)
+                self._staged.pop(account_id, None)
+                self._first_seen.pop(account_id, None)
+
+    def set_view_as_of(self, as_of_s: float) -> None:
+        """The evaluation time every account's records hold at (an incremental evaluation
+        restages only changed accounts): the snapshot gauge of each account shows it."""
+        self._view_as_of = as_of_s
+
+    def _sample(
+        self, record: KpiRecord, recent: set[str], helps: dict[str, str], as_of: str | None
+    ) -> Sample | None:
         spec = spec_of(record.kpi, record.value)
         if spec is None:
             return None
-        period = period_kind(record.period, record.as_of)
+        period = period_kind(record.period, as_of or record.as_of)
         if period is None:
             return None
         name = spec.name
@@ -145,7 +175,11 @@ class KpiCollector(Collector):
         return Sample(name, tuple(sorted(labels.items())), value)
 
     def recent_post_ids(
-        self, account_id: str, records: Sequence[KpiRecord], details: Any = None
+        self,
+        account_id: str,
+        records: Sequence[KpiRecord],
+        details: Any = None,
+        published: Mapping[str, int] | None = None,
     ) -> set[str]:
         """The `recent_posts` most recent post ids. Recency: publication time from
         ``details.posts`` (``post_id``, ``published_at``) when given, else estimated from the
@@ -170,7 +204,8 @@ class KpiCollector(Collector):
             return set()
         if len(posts) <= self.recent_posts:
             return posts
-        published = _published_from_details(details)
+        if published is None:
+            published = _published_from_details(details)
         with self._lock:
             seen = self._first_seen.setdefault(account_id, {})
             for post in posts:
@@ -211,9 +246,11 @@ class KpiCollector(Collector):
             ordered += [n for n in label_names if n not in BASE_LABELS]
             help_text = helps.get(name) or SNAPSHOT_HELP
             family = GaugeMetricFamily(name, help_text, labels=ordered)
+            view_as_of = self._view_as_of if name == SNAPSHOT_METRIC else None
             for sample in samples:
                 values = dict(sample.labels)
-                family.add_metric([values.get(n, "") for n in ordered], sample.value)
+                value = sample.value if view_as_of is None else max(view_as_of, sample.value)
+                family.add_metric([values.get(n, "") for n in ordered], value)
             yield family
 
 

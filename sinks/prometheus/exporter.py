@@ -17,6 +17,8 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from kpis.incremental import AccountEvaluation, AccountView
+from kpis.timeutil import DAY_US, US, parse_ts
 from models.records import KpiRecord
 from sinks.prometheus.collector import KpiCollector
 from sinks.prometheus.worker_metrics import WorkerMetrics
@@ -55,6 +57,8 @@ class PrometheusExporter:
         self.worker = WorkerMetrics(self.registry)
         self.clock = clock
         self._server: Any = None
+        self._incremental = False  # fed by publish_evaluation: commits merge
+        self._day: int | None = None  # UTC day of the last evaluation (`new_day`)
 
     @classmethod
     def from_settings(cls, settings: SinkSettings | None = None) -> PrometheusExporter:
@@ -72,8 +76,38 @@ class PrometheusExporter:
     ) -> None:
         self.kpis.stage(account_id, records, details)
 
+    async def publish_evaluation(self, evaluation: AccountEvaluation, view: AccountView) -> None:
+        """The account's gauges from its view (records without the hourly curves), when its
+        records changed; the gauges of other accounts stay (`flush` merges)."""
+        if evaluation.full or evaluation.changed:
+            self.restage(view, evaluation.as_of_label)
+
+    def restage(self, view: AccountView, as_of: str) -> None:
+        """Rebuild one account's gauges from its view, at `as_of` (a new day: the same
+        records, other calendar periods are current)."""
+        self._incremental = True
+        published = {
+            post_id: numbers.published_at
+            for post_id, numbers in view.posts.items()
+            if numbers.published_at is not None
+        }
+        self.kpis.stage(view.account_id, view.records, as_of=as_of, published=published)
+
+    def new_day(self, as_of: int) -> bool:
+        """Whether `as_of` is in a later UTC day than the previous call's: the calendar
+        periods exported changed, so every account needs `restage` (records unchanged)."""
+        day = as_of // DAY_US
+        previous, self._day = self._day, day
+        return previous is not None and day != previous
+
+    def forget(self, account_ids: Sequence[str]) -> None:
+        self.kpis.forget(account_ids)
+
     async def flush(self, summary: Mapping[str, Any]) -> None:
-        self.kpis.commit()
+        self.kpis.commit(replace=not self._incremental)
+        evaluated_at = summary.get("last_evaluation_at")
+        if self._incremental and isinstance(evaluated_at, str) and evaluated_at:
+            self.kpis.set_view_as_of(parse_ts(evaluated_at) / US)
         worker = self.worker
         worker.last_evaluation.set(self.clock())
         duration = summary.get("last_evaluation_s")

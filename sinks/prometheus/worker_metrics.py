@@ -81,7 +81,7 @@ class WorkerMetrics:
         )
         self.evaluation_records = Gauge(
             "socialkpi_evaluation_records",
-            "KPI records produced by the last evaluation.",
+            "KPI records the last evaluation published (new, changed or deleted).",
             registry=registry,
         )
         self.accounts = Gauge(

@@ -66,6 +66,9 @@ class RedisAlertFeed:
     ) -> None:
         """Records are the view's business; the firing list comes through `set_firing`."""
 
+    async def publish_evaluation(self, evaluation: Any, view: Any) -> None:
+        """Records are the view's business; the firing list comes through `set_firing`."""
+
     def set_firing(self, account_id: str, firing: Sequence[Mapping[str, Any]]) -> None:
         key = self.alerts_key(account_id)
         if firing:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from kpis.timeutil import DAY_US, format_ts, parse_ts
-from models.records import KpiRecord, RecordValue
+from models.records import KpiRecord, RecordKey, RecordValue
 from sinks.privacy import Privacy
 
 SCHEMA_VERSION = 1
@@ -44,13 +44,25 @@ def compact_json(value: Any) -> str:
 # --------------------------------------------------------------------------- records
 
 
-def record_field(record: KpiRecord) -> str:
+def record_field(record: KpiRecord | RecordKey) -> str:
     """Hash field of a record: ``kpi|period|dims`` (dims as compact JSON, sorted keys)."""
     return f"{record.kpi}|{record.period}|{dims_json(record.dims)}"
 
 
 def dims_json(dims: Mapping[str, str | int]) -> str:
     return json.dumps(dims, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def view_as_of(meta: Mapping[str, Any], worker: Mapping[str, Any] | None) -> str | None:
+    """The time the account's records hold at: a worker rewrites only what changed, so the
+    newer of the account's last publication (`meta`) and its worker's last evaluation."""
+    stamps = [str(t) for t in (meta.get("as_of"), (worker or {}).get("last_evaluation_at")) if t]
+    return max(stamps, key=parse_ts) if stamps else None
+
+
+def restamp(record: KpiRecord, as_of: str | None) -> KpiRecord:
+    """A stored record with the view's `as_of` (its own is when its value last changed)."""
+    return record if as_of is None or record.as_of == as_of else record._replace(as_of=as_of)
 
 
 def record_from_json(text: str | bytes) -> KpiRecord:
@@ -113,6 +125,13 @@ class StaleInvitationEntry:
             sent_at=data.get("sent_at"),
             days_pending=None if data.get("days_pending") is None else int(data["days_pending"]),
         )
+
+    def pending_at(self, as_of: str | None) -> StaleInvitationEntry:
+        """`days_pending` at the view's `as_of` (the list is rewritten only when it changes)."""
+        if as_of is None or self.sent_at is None:
+            return self
+        days = max(0, (parse_ts(as_of) - parse_ts(self.sent_at)) // DAY_US)
+        return self if days == self.days_pending else replace(self, days_pending=days)
 
 
 def _get(item: Any, *names: str) -> Any:

@@ -66,6 +66,10 @@ class KeySchema:
             self.meta(account_id),
         ]
 
+    def view_marker(self, worker_id: str) -> str:
+        """Set at every flush of a worker: its absence tells the worker the view was lost."""
+        return f"{self.prefix}view:{encode_id(worker_id)}"
+
     @property
     def accounts(self) -> str:
         return f"{self.prefix}accounts"

@@ -16,6 +16,8 @@ from sinks.redis.documents import (
     StaleInvitationEntry,
     dims_json,
     record_from_json,
+    restamp,
+    view_as_of,
 )
 from sinks.redis.keys import KeySchema
 from sinks.settings import SinkSettings
@@ -34,7 +36,10 @@ class AccountSnapshot:
 
 
 class RedisViewReader:
-    """Reads the view (synchronous: used by ``socialkpi show``)."""
+    """Reads the view (synchronous: used by ``socialkpi show``).
+
+    Records come back with the view's `as_of` (`documents.view_as_of`): the worker rewrites
+    a record only when its value changes, so the one stored is when it last did."""
 
     def __init__(self, client: redis.Redis, prefix: str = "socialkpi:") -> None:
         self.client = client
@@ -65,17 +70,29 @@ class RedisViewReader:
         meta_text, kpis, curves, warm, stale = pipe.execute()
         if meta_text is None and not kpis:
             return None
-        records = sorted((record_from_json(v) for v in kpis.values()), key=KpiRecord.sort_key)
+        meta = json.loads(meta_text) if meta_text else {}
+        as_of = self._as_of(meta)
+        if as_of is not None:
+            meta["as_of"] = as_of
+        records = sorted(
+            (restamp(record_from_json(v), as_of) for v in kpis.values()), key=KpiRecord.sort_key
+        )
         return AccountSnapshot(
             account_id=account_id,
-            meta=json.loads(meta_text) if meta_text else {},
+            meta=meta,
             records=records,
-            curves={post: json.loads(doc) for post, doc in sorted(curves.items())},
+            curves={post: _curve_at(doc, as_of) for post, doc in sorted(curves.items())},
             warm_prospects=[ProspectEntry.from_dict(d) for d in json.loads(warm or "[]")],
             stale_invitations=[
-                StaleInvitationEntry.from_dict(d) for d in json.loads(stale or "[]")
+                StaleInvitationEntry.from_dict(d).pending_at(as_of)
+                for d in json.loads(stale or "[]")
             ],
         )
+
+    def _as_of(self, meta: Mapping[str, Any]) -> str | None:
+        worker_id = meta.get("worker_id")
+        text = self.client.get(self.keys.worker(str(worker_id))) if worker_id else None
+        return view_as_of(meta, json.loads(str(text)) if text else None)
 
     def meta(self, account_id: str) -> dict[str, Any] | None:
         text = self.client.get(self.keys.meta(account_id))
@@ -91,7 +108,8 @@ class RedisViewReader:
                 v
                 for _, v in self.client.hscan_iter(key, match=f"{_glob_escape(kpi)}|*", count=1000)
             ]
-        return sorted((record_from_json(v) for v in values), key=KpiRecord.sort_key)
+        as_of = self._as_of(self.meta(account_id) or {})
+        return sorted((restamp(record_from_json(v), as_of) for v in values), key=KpiRecord.sort_key)
 
     def record(
         self, account_id: str, kpi: str, period: str, dims: Mapping[str, str | int] | None = None
@@ -99,15 +117,20 @@ class RedisViewReader:
         text = self.client.hget(
             self.keys.kpis(account_id), f"{kpi}|{period}|{dims_json(dims or {})}"
         )
-        return record_from_json(str(text)) if text else None
+        if not text:
+            return None
+        return restamp(record_from_json(str(text)), self._as_of(self.meta(account_id) or {}))
 
     def curve(self, account_id: str, post_id: str) -> dict[str, Any] | None:
         text = self.client.hget(self.keys.curves(account_id), post_id)
-        return json.loads(str(text)) if text else None
+        if not text:
+            return None
+        return _curve_at(str(text), self._as_of(self.meta(account_id) or {}))
 
     def curves(self, account_id: str) -> dict[str, dict[str, Any]]:
         raw = self.client.hgetall(self.keys.curves(account_id))
-        return {str(post): json.loads(doc) for post, doc in sorted(raw.items())}
+        as_of = self._as_of(self.meta(account_id) or {})
+        return {str(post): _curve_at(doc, as_of) for post, doc in sorted(raw.items())}
 
     def warm_prospects(self, account_id: str) -> list[ProspectEntry]:
         text = self.client.get(self.keys.warm_prospects(account_id))
@@ -115,7 +138,9 @@ class RedisViewReader:
 
     def stale_invitations(self, account_id: str) -> list[StaleInvitationEntry]:
         text = self.client.get(self.keys.stale_invitations(account_id))
-        return [StaleInvitationEntry.from_dict(d) for d in json.loads(str(text or "[]"))]
+        as_of = self._as_of(self.meta(account_id) or {})
+        entries = json.loads(str(text or "[]"))
+        return [StaleInvitationEntry.from_dict(d).pending_at(as_of) for d in entries]
 
     def workers(self) -> dict[str, dict[str, Any]]:
         """Status summary of each worker that flushed within the TTL."""
@@ -125,6 +150,14 @@ class RedisViewReader:
             if text:
                 out[str(worker_id)] = json.loads(str(text))
         return out
+
+
+def _curve_at(text: str | bytes, as_of: str | None) -> dict[str, Any]:
+    """A stored curve document with the view's `as_of` (it is rewritten when it changes)."""
+    doc: dict[str, Any] = json.loads(text)
+    if as_of is not None and "as_of" in doc:
+        doc["as_of"] = as_of
+    return doc
 
 
 def _glob_escape(text: str) -> str:

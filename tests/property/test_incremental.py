@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpis import Engine, EngineConfig
+from kpis.content import CURVE_KPIS
 from kpis.incremental import AccountEvaluation, same_value
 from kpis.timeutil import format_ts
 from models import parse_event
@@ -155,8 +156,20 @@ def check_ticks(
                 evaluation = engine.evaluate_account(account, now)
                 assert not evaluation.upserts and not evaluation.deletes, (account, now)
                 assert evaluation.full or not evaluation.changed, (account, now)
-        problems = differences(full_view(engine.evaluate(now)), view)
+        expected = engine.evaluate(now)
+        problems = differences(full_view(expected), view)
         assert not problems, f"tick {step} at {format_ts(now)}:\n" + "\n".join(problems[:20])
+        check_account_views(engine, expected, accounts)
+
+
+def check_account_views(engine: Engine, expected: list[KpiRecord], accounts: list[str]) -> None:
+    """What the gauges and alerts read (`account_view`) is the evaluation minus the curves."""
+    for account in accounts:
+        account_view = engine.account_view(account)
+        mine = [r for r in expected if r.account_id == account]
+        assert account_view is not None and account_view.record_count == len(mine), account
+        no_curves = [r for r in mine if r.kpi not in CURVE_KPIS]
+        assert full_view(account_view.records) == full_view(no_curves), account
 
 
 @SETTINGS

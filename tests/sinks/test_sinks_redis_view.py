@@ -192,6 +192,7 @@ async def test_hash_field_schema(
             f"{redis_prefix}accounts",
             f"{redis_prefix}workers",
             f"{redis_prefix}worker:w-1",
+            f"{redis_prefix}view:w-1",  # the view marker (a wiped view is noticed)
             *KeySchema(redis_prefix).account_keys("rep-7"),
         ]
     )
@@ -202,7 +203,7 @@ async def test_ttls_on_every_key(
 ) -> None:
     await publish_all(view, full_records("rep-7") + full_records("rep-8"), full_details())
     keys = await all_keys(redis_client, redis_prefix)
-    assert len(keys) == 3 + 2 * 5  # accounts, workers, worker:w-1 + 5 per account
+    assert len(keys) == 4 + 2 * 5  # accounts, workers, worker:w-1, view:w-1 + 5 per account
     for key in keys:
         ttl = await redis_client.ttl(key)
         assert 0 < ttl <= TTL, (key, ttl)

@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from models.batch import encode_message, pack
+from sinks.redis.documents import record_from_json, restamp, view_as_of
 from sinks.redis.keys import KeySchema
 from streams.settings import DEFAULT_TOPICS, WorkerSettings
 from streams.topics import admin_client, changelog_topic, ensure_topics, retry_transient
@@ -78,6 +79,7 @@ class WorkerSetup:
             "COMMIT_INTERVAL_S": "0.5",
             "LOG_LEVEL": "info",
             "LAG_INTERVAL_S": "1",
+            "VIEW_REFRESH_S": "5",  # keys deleted one by one are republished within 5 s
             "METRICS_PORT": "0",  # any free port; the worker reports it in its status
             "PSEUDONYM_KEY": PSEUDONYM_KEY,
             "REVEAL_KEY": REVEAL_KEY,
@@ -318,12 +320,19 @@ async def wait_lag_below(
 async def redis_records(
     client: aioredis.Redis, prefix: str, accounts: Iterable[str]
 ) -> dict[str, dict[str, str]]:
+    """Each account's `kpis` hash, every record with the view's `as_of` (as `socialkpi show`
+    reads it: the worker rewrites a record only when its value changes)."""
     out: dict[str, dict[str, str]] = {}
     keys = KeySchema(prefix)
     for account in accounts:
         got = await client.hgetall(keys.kpis(account))
-        if got:
-            out[account] = got
+        if not got:
+            continue
+        meta_text = await client.get(keys.meta(account))
+        meta = json.loads(meta_text) if meta_text else {}
+        worker_text = await client.get(keys.worker(meta["worker_id"])) if meta else None
+        as_of = view_as_of(meta, json.loads(worker_text) if worker_text else None)
+        out[account] = {k: restamp(record_from_json(v), as_of).to_json() for k, v in got.items()}
     return out
 
 

@@ -383,8 +383,9 @@ async def test_two_workers_share_partitions(
     workers.append(WorkerProcess(setup, "worker-1"))
     await wait_drained(setup, workers, DRAIN_TIMEOUT_S)
     owned = await wait_split(redis_client, setup.redis_prefix, workers, 2, {0, 1, 2, 3})
-    # Wipe Redis: each worker must now publish its own accounts, the second one from the
-    # state it recovered from the changelog.
+    # Delete the records' hashes (the worker's view marker stays): each worker must publish
+    # its own accounts again (whole, within SOCIALKPI_VIEW_REFRESH_S), the second one from
+    # the state it recovered from the changelog.
     keys = [k async for k in redis_client.scan_iter(match=f"{setup.redis_prefix}*:kpis")]
     await redis_client.unlink(*keys)
     await wait_records(redis_client, setup.redis_prefix, expected, workers, RECORDS_TIMEOUT_S)
